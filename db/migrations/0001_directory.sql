@@ -51,8 +51,6 @@ CREATE TABLE users (
     external_id TEXT UNIQUE,       -- the school software's identifier
     disabled BOOLEAN NOT NULL DEFAULT FALSE,
     created_at BIGINT NOT NULL,
-    failed_logins INTEGER NOT NULL DEFAULT 0,
-    locked_until BIGINT NOT NULL DEFAULT 0,
     password_changed_at BIGINT NOT NULL DEFAULT 0
 );
 

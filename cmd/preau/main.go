@@ -1,0 +1,52 @@
+// Command preau is the one Préau binary: `preau serve` runs the site and its
+// real-time parts, `preau import` loads the directory from CSV files.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `Préau — espace numérique de travail.
+
+Usage:
+  preau serve [flags]     run the server (--demo for a ready demo school)
+  preau import [flags]    import pupils, parents or teachers from a CSV file
+  preau help              this text
+
+Run "preau <command> --help" for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "preau:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return errors.New("a command is needed")
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:])
+	case "import":
+		return runImport(ctx, args[1:])
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	}
+	fmt.Fprint(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
