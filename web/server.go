@@ -1,0 +1,161 @@
+package web
+
+import (
+	"context"
+	"embed"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"preau/auth"
+	"preau/db"
+	"preau/ent/directory"
+)
+
+//go:embed static
+var staticFS embed.FS
+
+// Config tunes the site; the zero value works.
+type Config struct {
+	// TrustedProxies are the addresses of reverse proxies whose
+	// X-Forwarded-For and X-Forwarded-Proto headers are believed.
+	TrustedProxies []netip.Prefix
+	// Demo shows the demo logins on the login page.
+	Demo bool
+	// DemoPassword is shown with them.
+	DemoPassword string
+	// MaxBody caps request bodies other than imports (default 1 MiB).
+	MaxBody int64
+	// MaxImport caps an uploaded import file (default 50 MiB).
+	MaxImport int64
+}
+
+// Check is a readiness check of an engine, named for /readyz.
+type Check struct {
+	Name string
+	Fn   func(ctx context.Context) error
+}
+
+// Server is the site. Build it with New and serve Handler().
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	db      *db.DB
+	auth    *auth.Service
+	dir     *directory.Store
+	checks  []Check
+	pages   *pages
+	metrics *metrics
+	reg     *prometheus.Registry
+	started time.Time
+}
+
+// New assembles the site from its parts. checks are added to /readyz beside
+// the database.
+func New(cfg Config, log *slog.Logger, d *db.DB, a *auth.Service, checks ...Check) (*Server, error) {
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = 1 << 20
+	}
+	if cfg.MaxImport == 0 {
+		cfg.MaxImport = 50 << 20
+	}
+	p, err := loadPages()
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s := &Server{cfg: cfg, log: log, db: d, auth: a, dir: directory.New(d), pages: p, reg: reg,
+		metrics: newMetrics(reg), started: time.Now()}
+	s.checks = append([]Check{{Name: "database", Fn: d.Ping}}, checks...)
+	return s, nil
+}
+
+// Registry is the Prometheus registry, for other parts to add their metrics.
+func (s *Server) Registry() *prometheus.Registry { return s.reg }
+
+// Handler returns the whole site.
+func (s *Server) Handler() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.recoverer, s.realIP, s.securityHeaders, s.logRequests, s.csrf, s.session)
+
+	static, _ := fs.Sub(staticFS, "static")
+	r.Handle("/static/*", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	r.Get("/api/openapi.json", s.openapi)
+
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Use(s.limitBody(s.cfg.MaxBody))
+		r.Post("/auth/login", s.apiLogin)
+		r.Post("/auth/activate", s.apiActivate)
+		r.Group(func(r chi.Router) {
+			r.Use(s.requireAPI)
+			r.Post("/auth/logout", s.apiLogout)
+			r.Get("/me", s.apiMe)
+			r.Get("/me/sessions", s.apiSessions)
+			r.Delete("/me/sessions/{id}", s.apiEndSession)
+			r.Post("/me/password", s.apiPassword)
+			s.directoryAPI(r)
+		})
+	})
+
+	r.Get("/", s.root)
+	r.Get("/connexion", s.loginPage)
+	r.With(s.limitBody(s.cfg.MaxBody)).Post("/connexion", s.loginSubmit)
+	r.Get("/activation", s.activationPage)
+	r.With(s.limitBody(s.cfg.MaxBody)).Post("/activation", s.activationSubmit)
+	r.Group(func(r chi.Router) {
+		r.Use(s.requirePage)
+		r.Post("/deconnexion", s.logout)
+		r.Get("/accueil", s.home)
+		r.Get("/compte", s.accountPage)
+		r.With(s.limitBody(s.cfg.MaxBody)).Post("/compte/mot-de-passe", s.passwordSubmit)
+		r.Post("/compte/sessions/{id}/fin", s.endSessionSubmit)
+		s.adminPages(r)
+	})
+	r.NotFound(s.notFound)
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		s.error(w, r, http.StatusMethodNotAllowed, "Cette action n'est pas possible ici.")
+	})
+	return r
+}
+
+func cacheStatic(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+// readyz answers 200 when the database and every configured engine answer
+// within 2 seconds, 503 with the failing names otherwise.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	status := map[string]string{}
+	code := http.StatusOK
+	for _, c := range s.checks {
+		if err := c.Fn(ctx); err != nil {
+			status[c.Name] = "error: " + err.Error()
+			code = http.StatusServiceUnavailable
+			s.log.Warn("readyz: not ready", "check", c.Name, "err", err)
+		} else {
+			status[c.Name] = "ok"
+		}
+	}
+	writeJSON(w, code, status)
+}
