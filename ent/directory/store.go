@@ -247,7 +247,17 @@ func (s *Store) Classes(ctx context.Context, structureID, yearID int64) ([]Class
 
 // ---- people ----------------------------------------------------------------
 
-const personCols = "id, login, civility, first_name, last_name, birth_date, email, COALESCE(ine, ''), COALESCE(external_id, ''), disabled, password_hash IS NOT NULL, created_at"
+// personColsOf lists the person columns of the users table aliased a
+// (a may be "" for no alias).
+func personColsOf(a string) string {
+	if a != "" {
+		a += "."
+	}
+	return strings.NewReplacer("@", a).Replace("@id, @login, @civility, @first_name, @last_name, @birth_date, @email, " +
+		"COALESCE(@ine, ''), COALESCE(@external_id, ''), @disabled, @password_hash IS NOT NULL, @created_at")
+}
+
+var personCols = personColsOf("")
 
 func scanPerson(r interface{ Scan(...any) error }, p *Person) error {
 	return r.Scan(&p.ID, &p.Login, &p.Civility, &p.FirstName, &p.LastName, &p.BirthDate, &p.Email,
@@ -545,12 +555,12 @@ func (s *Store) CanSeePerson(ctx context.Context, pr *identity.Principal, a iden
 
 // Children returns the children of a parent, with their current class name.
 func (s *Store) Children(ctx context.Context, parentID int64) ([]Pupil, error) {
-	return s.pupils(ctx, "JOIN guardianships g ON g.child_id = u.id WHERE g.parent_id = ?", parentID)
+	return s.pupils(ctx, "JOIN guardianships g ON g.child_id = u.id", "g.parent_id = ?", parentID)
 }
 
 // ClassPupils returns the pupils enrolled in a class, by name.
 func (s *Store) ClassPupils(ctx context.Context, classID int64) ([]Pupil, error) {
-	return s.pupils(ctx, "JOIN enrolments e0 ON e0.user_id = u.id WHERE e0.class_id = ?", classID)
+	return s.pupils(ctx, "JOIN enrolments e0 ON e0.user_id = u.id", "e0.class_id = ?", classID)
 }
 
 // Pupil is a pupil with their current class.
@@ -561,7 +571,7 @@ type Pupil struct {
 	Structure string `json:"structure,omitempty"`
 }
 
-func (s *Store) pupils(ctx context.Context, join string, arg any) ([]Pupil, error) {
+func (s *Store) pupils(ctx context.Context, join, where string, arg any) ([]Pupil, error) {
 	q := `SELECT u.id, u.login, u.civility, u.first_name, u.last_name, u.birth_date, u.email, COALESCE(u.ine, ''),
 		COALESCE(u.external_id, ''), u.disabled, u.password_hash IS NOT NULL, u.created_at,
 		COALESCE(cur.class_id, 0), COALESCE(cur.name, ''), COALESCE(cur.sname, '')
@@ -570,6 +580,7 @@ func (s *Store) pupils(ctx context.Context, join string, arg any) ([]Pupil, erro
 			JOIN classes c ON c.id = e.class_id AND c.kind = 'class'
 			JOIN structures st ON st.id = c.structure_id
 			JOIN school_years y ON y.id = c.year_id AND y.is_current) cur ON cur.user_id = u.id
+		WHERE ` + where + `
 		ORDER BY u.last_name, u.first_name, u.id`
 	rows, err := s.DB.Query(ctx, q, arg)
 	if err != nil {
@@ -583,7 +594,7 @@ func (s *Store) pupils(ctx context.Context, join string, arg any) ([]Pupil, erro
 
 // Guardians returns the guardians of a child.
 func (s *Store) Guardians(ctx context.Context, childID int64) ([]Person, error) {
-	rows, err := s.DB.Query(ctx, "SELECT "+prefixCols("u.", personCols)+` FROM users u
+	rows, err := s.DB.Query(ctx, "SELECT "+personColsOf("u")+` FROM users u
 		JOIN guardianships g ON g.parent_id = u.id WHERE g.child_id = ? ORDER BY u.last_name, u.first_name`, childID)
 	if err != nil {
 		return nil, err
@@ -641,7 +652,7 @@ func (s *Store) Members(ctx context.Context, f MemberFilter) ([]Member, error) {
 		where = append(where, "(LOWER(u.last_name) LIKE ? OR LOWER(u.first_name) LIKE ? OR u.login LIKE ?)")
 		args = append(args, like, like, like)
 	}
-	q := "SELECT " + prefixCols("u.", personCols) + ", r.profile, r.function FROM users u JOIN roles r ON r.user_id = u.id"
+	q := "SELECT " + personColsOf("u") + ", r.profile, r.function FROM users u JOIN roles r ON r.user_id = u.id"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -689,18 +700,6 @@ func (s *Store) CountStructure(ctx context.Context, structureID int64) (Counts, 
 	err = s.DB.QueryRow(ctx, `SELECT COUNT(*) FROM classes c JOIN school_years y ON y.id = c.year_id AND y.is_current
 		WHERE c.structure_id = ?`, structureID).Scan(&c.Classes)
 	return c, err
-}
-
-func prefixCols(prefix, cols string) string {
-	parts := strings.Split(cols, ", ")
-	for i, p := range parts {
-		if rest, ok := strings.CutPrefix(p, "COALESCE("); ok {
-			parts[i] = "COALESCE(" + prefix + rest
-		} else {
-			parts[i] = prefix + p
-		}
-	}
-	return strings.Join(parts, ", ")
 }
 
 // collect scans every row into a slice.
