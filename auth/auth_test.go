@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
 	"preau/db"
 	"preau/ent/directory"
 	"preau/identity"
@@ -72,13 +75,13 @@ func TestCheckPassword(t *testing.T) {
 		ok    bool
 	}{
 		{"court", false, false},
-		{"chat-vert-2", false, true},       // a pupil's 11-character passphrase
-		{"chat-vert-2", true, false},       // too short for an adult
-		{"le chat vert saute", true, true}, // a passphrase
-		{"azertyuiop123", true, false},     // common
-		{"AZERTYUIOP123", true, false},     // common, any case
-		{"aaaaaaaaaaaaaaa", true, false},   // repetitive
-		{"léa martin 2026 !", true, false}, // contains the user's name
+		{"chat-vert-2", false, true},                                     // a pupil's 11-character passphrase
+		{"chat-vert-2", true, false},                                     // too short for an adult
+		{"le chat vert saute", true, true},                               // a passphrase
+		{"azertyuiop123", true, false},                                   // common
+		{"AZERTYUIOP123", true, false},                                   // common, any case
+		{"aaaaaaaaaaaaaaa", true, false},                                 // repetitive
+		{"léa martin 2026 !", true, false},                               // contains the user's name
 		{strings.Repeat("x", 60) + strings.Repeat("y", 69), true, false}, // 129 > 128
 		{"deux mots\x00cachés", true, false},
 	}
@@ -352,4 +355,81 @@ func TestAccountFollowsPupil(t *testing.T) {
 			t.Fatalf("%d accounts, want 2: the move created an account", users)
 		}
 	})
+}
+
+func TestSecondFactor(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		svc, p, _ := fixture(t, d)
+		c := Client{IP: "192.0.2.20"}
+		code, _, _ := IssueCode(ctx, d, p.ID, 0, 0)
+		if _, _, err := svc.Activate(ctx, p.Login, code, "phrase de passe du cpe", c); err != nil {
+			t.Fatal(err)
+		}
+		setup, err := svc.BeginTOTP(ctx, p.ID)
+		if err != nil || setup.Secret == "" || !strings.HasPrefix(setup.QR, "data:image/png;base64,") ||
+			!strings.HasPrefix(setup.URL, "otpauth://totp/") {
+			t.Fatalf("setup %+v %v", setup, err)
+		}
+		// Pending until confirmed: login needs no code yet.
+		if _, _, err := svc.Login(ctx, p.Login, "phrase de passe du cpe", c); err != nil {
+			t.Fatalf("login with a pending second factor: %v", err)
+		}
+		if err := svc.ConfirmTOTP(ctx, p.ID, "000000"); !errors.Is(err, ErrBadTOTP) {
+			t.Fatalf("confirm with a wrong code: %v", err)
+		}
+		now := time.Now()
+		prev := codeAt(t, setup.Secret, now.Add(-30*time.Second))
+		if err := svc.ConfirmTOTP(ctx, p.ID, prev); err != nil {
+			t.Fatalf("confirm: %v", err)
+		}
+		_, _, err = svc.Login(ctx, p.Login, "phrase de passe du cpe", c)
+		var sf *SecondFactorError
+		if !errors.As(err, &sf) || sf.Challenge == "" {
+			t.Fatalf("login with a second factor: %v, want SecondFactorError", err)
+		}
+		if _, _, err := svc.SecondFactor(ctx, sf.Challenge, "123456", c); !errors.Is(err, ErrBadTOTP) {
+			t.Fatalf("wrong code: %v", err)
+		}
+		// The code used to confirm cannot be replayed.
+		if _, _, err := svc.SecondFactor(ctx, sf.Challenge, prev, c); !errors.Is(err, ErrBadTOTP) {
+			t.Fatalf("replayed code: %v", err)
+		}
+		cur := codeAt(t, setup.Secret, now)
+		tok, uid, err := svc.SecondFactor(ctx, sf.Challenge, cur, c)
+		if err != nil || uid != p.ID || tok == "" {
+			t.Fatalf("second factor: %v", err)
+		}
+		// A challenge is single-use.
+		if _, _, err := svc.SecondFactor(ctx, sf.Challenge, codeAt(t, setup.Secret, now.Add(30*time.Second)), c); !errors.Is(err, ErrBadTOTP) {
+			t.Fatalf("challenge reused: %v", err)
+		}
+		// Five wrong tries spend a challenge.
+		_, _, err = svc.Login(ctx, p.Login, "phrase de passe du cpe", c)
+		errors.As(err, &sf)
+		for i := 0; i < 5; i++ {
+			svc.SecondFactor(ctx, sf.Challenge, "000000", c)
+		}
+		if _, _, err := svc.SecondFactor(ctx, sf.Challenge, codeAt(t, setup.Secret, now.Add(30*time.Second)), c); !errors.Is(err, ErrBadTOTP) {
+			t.Fatalf("challenge alive after 5 wrong codes: %v", err)
+		}
+		if err := svc.DisableTOTP(ctx, p.ID, "pas le bon"); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("disable with a wrong password: %v", err)
+		}
+		if err := svc.DisableTOTP(ctx, p.ID, "phrase de passe du cpe"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := svc.Login(ctx, p.Login, "phrase de passe du cpe", c); err != nil {
+			t.Fatalf("login after disabling the second factor: %v", err)
+		}
+	})
+}
+
+func codeAt(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

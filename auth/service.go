@@ -73,9 +73,10 @@ func (s *Service) Login(ctx context.Context, login, password string, c Client) (
 		s.Throttle.Fail(login)
 		return "", 0, ErrBadCredentials
 	}
-	var phc sql.NullString
+	var phc, secondFactor sql.NullString
 	var disabled bool
-	err = s.db.QueryRow(ctx, "SELECT id, password_hash, disabled FROM users WHERE login = ?", login).Scan(&userID, &phc, &disabled)
+	err = s.db.QueryRow(ctx, "SELECT id, password_hash, disabled, totp_secret FROM users WHERE login = ?", login).
+		Scan(&userID, &phc, &disabled, &secondFactor)
 	hctx, cancel := context.WithTimeout(ctx, s.hashWait)
 	defer cancel()
 	switch {
@@ -104,6 +105,13 @@ func (s *Service) Login(ctx context.Context, login, password string, c Client) (
 		if h, err := s.Hasher.Hash(hctx, password); err == nil {
 			s.db.Exec(ctx, "UPDATE users SET password_hash = ? WHERE id = ?", h, userID)
 		}
+	}
+	if secondFactor.Valid {
+		ch, err := s.challenge(ctx, userID, c)
+		if err != nil {
+			return "", 0, fmt.Errorf("auth: login: %w", err)
+		}
+		return "", 0, &SecondFactorError{Challenge: ch}
 	}
 	token, err = s.Sessions.Create(ctx, s.db, userID, c.UserAgent, c.IP)
 	if err != nil {
@@ -191,26 +199,14 @@ func (s *Service) ChangePassword(ctx context.Context, userID int64, sessionID, c
 	if err != nil {
 		return err
 	}
-	var phc sql.NullString
-	if err := s.db.QueryRow(ctx, "SELECT password_hash FROM users WHERE id = ?", userID).Scan(&phc); err != nil {
+	if err := s.checkPassword(ctx, userID, current); err != nil {
 		return err
-	}
-	hctx, cancel := context.WithTimeout(ctx, s.hashWait)
-	defer cancel()
-	if !phc.Valid {
-		return ErrBadCredentials
-	}
-	ok, _, err := s.Hasher.Verify(hctx, phc.String, current)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		s.Throttle.Fail(p.Login)
-		return ErrBadCredentials
 	}
 	if err := s.checkPolicy(ctx, userID, next, p.Login, p.FirstName, p.LastName); err != nil {
 		return err
 	}
+	hctx, cancel := context.WithTimeout(ctx, s.hashWait)
+	defer cancel()
 	h, err := s.Hasher.Hash(hctx, next)
 	if err != nil {
 		return err
@@ -227,12 +223,41 @@ func (s *Service) ChangePassword(ctx context.Context, userID int64, sessionID, c
 	return err
 }
 
-// ResetAccess is what staff do for someone who lost their password or whose
-// account may be misused: the password is cleared, every session ends, and a
+// checkPassword confirms a signed-in person's password before a sensitive
+// change; failures count towards the throttle like logins.
+func (s *Service) checkPassword(ctx context.Context, userID int64, password string) error {
+	var login string
+	var phc sql.NullString
+	if err := s.db.QueryRow(ctx, "SELECT login, password_hash FROM users WHERE id = ?", userID).Scan(&login, &phc); err != nil {
+		return err
+	}
+	if wait := s.Throttle.Locked(login); wait > 0 {
+		return &ThrottledError{Wait: wait}
+	}
+	if !phc.Valid {
+		return ErrBadCredentials
+	}
+	hctx, cancel := context.WithTimeout(ctx, s.hashWait)
+	defer cancel()
+	ok, _, err := s.Hasher.Verify(hctx, phc.String, password)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.Throttle.Fail(login)
+		return ErrBadCredentials
+	}
+	return nil
+}
+
+// ResetAccess is what staff do for someone who lost their password (or the
+// phone of their second factor) or whose account may be misused: the
+// password and second factor are cleared, every session ends, and a
 // new activation code is returned to hand to the person.
 func (s *Service) ResetAccess(ctx context.Context, userID, byUserID int64) (code string, expires time.Time, err error) {
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		res, err := tx.Exec(ctx, "UPDATE users SET password_hash = NULL WHERE id = ?", userID)
+		// A lost phone is a reason for a reset too: the second factor goes.
+		res, err := tx.Exec(ctx, "UPDATE users SET password_hash = NULL, totp_secret = NULL, totp_pending = NULL WHERE id = ?", userID)
 		if err != nil {
 			return err
 		}

@@ -69,6 +69,19 @@ func (t *Throttle) Allow(login, ip string) (bool, time.Duration) {
 	return true, 0
 }
 
+// Locked reports how long login must still wait (0: not locked), without
+// counting an attempt; for re-checks of a signed-in person's password.
+func (t *Throttle) Locked(login string) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if f := t.fails[accountKey(login)]; f != nil {
+		if d := f.lockedUntil.Sub(t.now()); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
 // Fail records a failed attempt for login; from the sixth on, the account
 // waits 30 s, then 1 min, 2 min… up to 15 min.
 func (t *Throttle) Fail(login string) {
