@@ -36,6 +36,7 @@ var ErrBusy = errors.New("auth: too many concurrent password checks")
 type Hasher struct {
 	Params Params
 	slots  chan struct{}
+	burn   string // a hash at Params of nothing, for Burn
 }
 
 // NewHasher returns a Hasher with p (zero: DefaultParams) and at most
@@ -44,7 +45,8 @@ func NewHasher(p Params) *Hasher {
 	if p.MemoryKiB == 0 {
 		p = DefaultParams
 	}
-	return &Hasher{Params: p, slots: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
+	return &Hasher{Params: p, slots: make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
+		burn: encodePHC(p, make([]byte, saltLen), make([]byte, keyLen))}
 }
 
 func (h *Hasher) acquire(ctx context.Context) error {
@@ -106,11 +108,9 @@ func (h *Hasher) Verify(ctx context.Context, phc, password string) (ok, rehash b
 // Burn spends the time of one verification without a real hash, so that an
 // unknown identifier answers as slowly as a wrong password.
 func (h *Hasher) Burn(ctx context.Context, password string) error {
-	_, _, err := h.Verify(ctx, burnHash, password)
+	_, _, err := h.Verify(ctx, h.burn, password)
 	return err
 }
-
-var burnHash = encodePHC(DefaultParams, make([]byte, saltLen), make([]byte, keyLen))
 
 func decodePHC(s string) (p Params, salt, key []byte, err error) {
 	parts := strings.Split(s, "$")

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"preau/db"
 	"preau/ent/directory"
@@ -69,7 +71,9 @@ func (s *Service) Login(ctx context.Context, login, password string, c Client) (
 		s.log.Warn("security: login throttled", "login", login, "ip", c.IP)
 		return "", 0, &ThrottledError{Wait: wait}
 	}
-	if len(login) > 100 || len(password) > 4*MaxLen {
+	if len(login) > 100 || len(password) > 4*MaxLen || !plausibleLogin(login) {
+		// No account has such an identifier: answer as for a wrong password,
+		// without asking the database (PostgreSQL refuses NUL bytes).
 		s.Throttle.Fail(login)
 		return "", 0, ErrBadCredentials
 	}
@@ -121,6 +125,20 @@ func (s *Service) Login(ctx context.Context, login, password string, c Client) (
 	return token, userID, nil
 }
 
+// plausibleLogin reports whether s could be an identifier: valid UTF-8
+// without control characters.
+func plausibleLogin(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
+
 // Activate is the first login: a valid activation code for this identifier
 // lets the person choose their password. The code is then spent, other
 // sessions end, and a new session starts.
@@ -128,6 +146,10 @@ func (s *Service) Activate(ctx context.Context, login, code, password string, c 
 	login = strings.ToLower(strings.TrimSpace(login))
 	if ok, wait := s.Throttle.Allow(login, c.IP); !ok {
 		return "", 0, &ThrottledError{Wait: wait}
+	}
+	if len(login) > 100 || len(code) > 100 || !plausibleLogin(login) || !plausibleLogin(code) {
+		s.Throttle.Fail(login)
+		return "", 0, ErrBadCode
 	}
 	now := time.Now().Unix()
 	var p directory.Person

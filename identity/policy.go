@@ -16,7 +16,7 @@ type Scope int
 const (
 	None   Scope = iota // never
 	Self                // objects about the person themselves
-	Family              // the person themselves and their children
+	Family              // the person themselves and their children; their children's classes
 	Taught              // the person themselves and the classes they are in or teach this year
 	School              // objects of a structure where the person holds that profile
 	All                 // everything (département-wide)
@@ -152,8 +152,10 @@ func (p *Principal) reaches(role Role, s Scope, t Target) bool {
 	case Self:
 		return self
 	case Family:
-		if self || (t.Person != 0 && p.IsParentOf(t.Person)) {
-			return true
+		// About a person: themselves or one of their children, never a
+		// classmate. About a class: one of their children's classes.
+		if t.Person != 0 {
+			return self || p.IsParentOf(t.Person)
 		}
 		return overlaps(t.Classes, p.ChildClasses)
 	case Taught:

@@ -127,6 +127,8 @@ func authFailure(err error) (int, string, string) {
 		return http.StatusTooManyRequests, "busy", "Trop de connexions en même temps. Réessayez dans quelques secondes."
 	case errors.As(err, &pe):
 		return http.StatusBadRequest, "weak_password", pe.Msg
+	case errors.Is(err, auth.ErrBadTOTP):
+		return http.StatusUnauthorized, "bad_totp", "Code de vérification incorrect ou expiré. Reconnectez-vous si le problème persiste."
 	}
 	return http.StatusServiceUnavailable, "unavailable", "Le service est momentanément indisponible. Réessayez dans un instant."
 }
@@ -166,6 +168,16 @@ func client(r *http.Request) auth.Client {
 type loginRequest struct {
 	Login    string `json:"login"`
 	Password string `json:"password"`
+	// TOTP is the second-factor code, for accounts that have one.
+	TOTP string `json:"totp,omitempty"`
+}
+
+// secondFactorBody answers a right password on an account with a second
+// factor when no code was sent: POST the code with the challenge to
+// /api/v1/auth/totp.
+type secondFactorBody struct {
+	apiErrorBody
+	Challenge string `json:"challenge"`
 }
 
 func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
@@ -175,6 +187,39 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, uid, err := s.auth.Login(r.Context(), req.Login, req.Password, client(r))
+	var sf *auth.SecondFactorError
+	if errors.As(err, &sf) {
+		if req.TOTP == "" {
+			s.metrics.logins.WithLabelValues("totp_required").Inc()
+			writeJSON(w, http.StatusUnauthorized, secondFactorBody{
+				apiErrorBody: apiErrorBody{Error: "totp_required", Message: "Saisissez le code à 6 chiffres de votre application d'authentification."},
+				Challenge:    sf.Challenge})
+			return
+		}
+		token, uid, err = s.auth.SecondFactor(r.Context(), sf.Challenge, req.TOTP, client(r))
+	}
+	if err != nil {
+		s.failAuth(w, err)
+		return
+	}
+	s.metrics.logins.WithLabelValues("ok").Inc()
+	s.setSessionCookie(w, r, token)
+	s.writeMe(w, r, uid)
+}
+
+type totpRequest struct {
+	Challenge string `json:"challenge"`
+	Code      string `json:"code"`
+}
+
+// apiTOTP completes a login that answered totp_required.
+func (s *Server) apiTOTP(w http.ResponseWriter, r *http.Request) {
+	var req totpRequest
+	if err := decodeJSON(r, &req); err != nil {
+		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	token, uid, err := s.auth.SecondFactor(r.Context(), req.Challenge, req.Code, client(r))
 	if err != nil {
 		s.failAuth(w, err)
 		return
@@ -217,12 +262,12 @@ func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) {
 
 // meResponse is GET /api/v1/me.
 type meResponse struct {
-	ID        int64            `json:"id"`
-	Login     string           `json:"login"`
-	FirstName string           `json:"first_name"`
-	LastName  string           `json:"last_name"`
-	Profiles  []profileInfo    `json:"profiles"`
-	Classes   []classInfo      `json:"classes"`
+	ID        int64             `json:"id"`
+	Login     string            `json:"login"`
+	FirstName string            `json:"first_name"`
+	LastName  string            `json:"last_name"`
+	Profiles  []profileInfo     `json:"profiles"`
+	Classes   []classInfo       `json:"classes"`
 	Children  []directory.Pupil `json:"children"`
 }
 

@@ -169,11 +169,22 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	login := r.PostForm.Get("identifiant")
 	token, _, err := s.auth.Login(r.Context(), login, r.PostForm.Get("mot_de_passe"), client(r))
+	var sf *auth.SecondFactorError
+	if errors.As(err, &sf) {
+		s.render(w, r, http.StatusOK, "login_code", view{Title: "Code de vérification",
+			Data: codeData{Challenge: sf.Challenge, Return: r.PostForm.Get("retour")}})
+		return
+	}
 	if err != nil {
 		code, errCode, msg := authFailure(err)
 		s.metrics.logins.WithLabelValues(errCode).Inc()
 		if code >= 500 {
 			s.log.Error("login", "err", err)
+		}
+		if code == http.StatusUnauthorized {
+			// A form shown again with its error is a page like any other
+			// (401 would ask for HTTP authentication, which pages do not use).
+			code = http.StatusOK
 		}
 		s.render(w, r, code, "login", s.loginView(r, login, msg))
 		return
@@ -181,6 +192,33 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	s.metrics.logins.WithLabelValues("ok").Inc()
 	s.setSessionCookie(w, r, token)
 	http.Redirect(w, r, safeReturn(r.PostForm.Get("retour")), http.StatusSeeOther)
+}
+
+type codeData struct {
+	Challenge string
+	Return    string
+}
+
+// loginCodeSubmit is the second step of a login with a second factor.
+func (s *Server) loginCodeSubmit(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.render(w, r, http.StatusBadRequest, "login", s.loginView(r, "", "Formulaire illisible."))
+		return
+	}
+	d := codeData{Challenge: r.PostForm.Get("defi"), Return: r.PostForm.Get("retour")}
+	token, _, err := s.auth.SecondFactor(r.Context(), d.Challenge, r.PostForm.Get("code"), client(r))
+	if err != nil {
+		code, errCode, msg := authFailure(err)
+		s.metrics.logins.WithLabelValues(errCode).Inc()
+		if code >= 500 {
+			s.log.Error("login code", "err", err)
+		}
+		s.render(w, r, code, "login_code", view{Title: "Code de vérification", Error: msg, Data: d})
+		return
+	}
+	s.metrics.logins.WithLabelValues("ok").Inc()
+	s.setSessionCookie(w, r, token)
+	http.Redirect(w, r, safeReturn(d.Return), http.StatusSeeOther)
 }
 
 type activationData struct {
@@ -331,6 +369,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 type accountData struct {
 	Person   directory.Person
 	Sessions []sessionRow
+	// TOTPAllowed: the person may add a second factor; TOTP: they have one.
+	TOTPAllowed, TOTP bool
 }
 
 type sessionRow struct {
@@ -348,7 +388,12 @@ func (s *Server) accountView(r *http.Request) (view, error) {
 	if err != nil {
 		return view{}, err
 	}
-	d := accountData{Person: p}
+	d := accountData{Person: p, TOTPAllowed: auth.TOTPAllowed(u.Principal)}
+	if d.TOTPAllowed {
+		if d.TOTP, err = s.auth.TOTPEnabled(r.Context(), u.UserID); err != nil {
+			return view{}, err
+		}
+	}
 	for _, ss := range list {
 		d.Sessions = append(d.Sessions, sessionRow{Session: ss, Current: ss.ID == u.SessionID})
 	}
@@ -366,6 +411,10 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 		v.Flash = "Votre mot de passe a été changé. Vos autres connexions ont été fermées."
 	case "session":
 		v.Flash = "La session a été fermée."
+	case "2fa":
+		v.Flash = "La double authentification est activée : un code vous sera demandé à chaque connexion."
+	case "2fa-off":
+		v.Flash = "La double authentification est désactivée."
 	}
 	s.render(w, r, http.StatusOK, "account", v)
 }

@@ -54,6 +54,7 @@ type Server struct {
 	pages   *pages
 	metrics *metrics
 	reg     *prometheus.Registry
+	codes   codeStash
 	started time.Time
 }
 
@@ -78,6 +79,10 @@ func New(cfg Config, log *slog.Logger, d *db.DB, a *auth.Service, checks ...Chec
 	return s, nil
 }
 
+// Close releases what the site holds between requests (files of activation
+// codes waiting to be downloaded).
+func (s *Server) Close() { s.codes.close() }
+
 // Registry is the Prometheus registry, for other parts to add their metrics.
 func (s *Server) Registry() *prometheus.Registry { return s.reg }
 
@@ -97,6 +102,7 @@ func (s *Server) Handler() http.Handler {
 		r.Use(s.limitBody(s.cfg.MaxBody))
 		r.Post("/auth/login", s.apiLogin)
 		r.Post("/auth/activate", s.apiActivate)
+		r.Post("/auth/totp", s.apiTOTP)
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireAPI)
 			r.Post("/auth/logout", s.apiLogout)
@@ -111,6 +117,7 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/", s.root)
 	r.Get("/connexion", s.loginPage)
 	r.With(s.limitBody(s.cfg.MaxBody)).Post("/connexion", s.loginSubmit)
+	r.With(s.limitBody(s.cfg.MaxBody)).Post("/connexion/code", s.loginCodeSubmit)
 	r.Get("/activation", s.activationPage)
 	r.With(s.limitBody(s.cfg.MaxBody)).Post("/activation", s.activationSubmit)
 	r.Group(func(r chi.Router) {
@@ -120,7 +127,11 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/compte", s.accountPage)
 		r.With(s.limitBody(s.cfg.MaxBody)).Post("/compte/mot-de-passe", s.passwordSubmit)
 		r.Post("/compte/sessions/{id}/fin", s.endSessionSubmit)
+		r.Post("/compte/double-authentification/activer", s.totpBegin)
+		r.With(s.limitBody(s.cfg.MaxBody)).Post("/compte/double-authentification/confirmer", s.totpConfirm)
+		r.With(s.limitBody(s.cfg.MaxBody)).Post("/compte/double-authentification/desactiver", s.totpDisable)
 		s.adminPages(r)
+		s.importPages(r)
 	})
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {

@@ -366,18 +366,6 @@ func (s *Store) Person(ctx context.Context, id int64) (Person, error) {
 	return PersonBy(ctx, s.DB, "id", id)
 }
 
-// SetDisabled disables or enables an account. The caller ends the sessions.
-func (s *Store) SetDisabled(ctx context.Context, id int64, disabled bool) error {
-	res, err := s.DB.Exec(ctx, "UPDATE users SET disabled = ? WHERE id = ?", disabled, id)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
-}
-
 // ---- roles, enrolments, links, teachings --------------------------------------
 
 // AddRole gives a person a profile in a structure (0: département-wide). It
@@ -405,7 +393,12 @@ func AddRole(ctx context.Context, q db.Querier, userID, structureID int64, prof 
 }
 
 // RemoveRole takes a profile in a structure away from a person.
+// A structure of 0 is the département-wide role.
 func RemoveRole(ctx context.Context, q db.Querier, userID, structureID int64, prof identity.Profile) error {
+	if structureID == 0 {
+		_, err := q.Exec(ctx, "DELETE FROM roles WHERE user_id = ? AND structure_id IS NULL AND profile = ?", userID, prof)
+		return err
+	}
 	_, err := q.Exec(ctx, "DELETE FROM roles WHERE user_id = ? AND structure_id = ? AND profile = ?", userID, structureID, prof)
 	return err
 }

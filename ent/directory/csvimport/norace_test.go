@@ -1,0 +1,5 @@
+//go:build !race
+
+package csvimport
+
+const raceEnabled = false

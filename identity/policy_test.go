@@ -1,0 +1,308 @@
+package identity_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	. "preau/identity"
+)
+
+// resources lists every resource the policy knows. A module that adds a
+// resource to Policy adds it here and its rows to wantPolicy.
+var resources = []Resource{Structure, Class, Person, Guardianship, Import, Activation, Account}
+
+// wantPolicy is the whole matrix, written out by hand so that a change to
+// Policy must be made twice, on purpose. Every resource × action is listed,
+// including those nobody may do; "-" is None.
+const wantPolicy = `
+resource      action  eleve   parent  enseignant  personnel  direction  admin
+structure     read    school  school  school      school     school     all
+structure     create  -       -       -           -          -          all
+structure     update  -       -       -           -          school     all
+structure     delete  -       -       -           -          -          all
+class         read    taught  family  school      school     school     all
+class         create  -       -       -           -          school     all
+class         update  -       -       -           -          school     all
+class         delete  -       -       -           -          school     all
+person        read    self    family  taught      school     school     all
+person        create  -       -       -           -          school     all
+person        update  -       -       -           -          school     all
+person        delete  -       -       -           -          -          all
+guardianship  read    -       family  -           school     school     all
+guardianship  create  -       -       -           -          school     all
+guardianship  update  -       -       -           -          school     all
+guardianship  delete  -       -       -           -          school     all
+import        read    -       -       -           -          -          -
+import        create  -       -       -           -          school     all
+import        update  -       -       -           -          -          -
+import        delete  -       -       -           -          -          -
+activation    read    -       -       -           school     school     all
+activation    create  -       -       -           school     school     all
+activation    update  -       -       -           -          -          -
+activation    delete  -       -       -           -          -          -
+account       read    self    self    self        self       self       self
+account       create  -       -       -           -          -          -
+account       update  self    self    self        self       self       self
+account       delete  -       -       -           -          -          -
+`
+
+func parseScope(t *testing.T, s string) Scope {
+	t.Helper()
+	if s == "-" {
+		return None
+	}
+	for sc := None; sc <= All; sc++ {
+		if sc.String() == s {
+			return sc
+		}
+	}
+	t.Fatalf("unknown scope %q in wantPolicy", s)
+	return None
+}
+
+func TestPolicyWholeMatrix(t *testing.T) {
+	lines := strings.Split(strings.TrimSpace(wantPolicy), "\n")
+	header := strings.Fields(lines[0])
+	for i, prof := range Profiles {
+		if header[2+i] != string(prof) {
+			t.Fatalf("wantPolicy column %d is %q, want profile %q", 2+i, header[2+i], prof)
+		}
+	}
+	seen := map[string]bool{}
+	for _, line := range lines[1:] {
+		cols := strings.Fields(line)
+		if len(cols) != 2+len(Profiles) {
+			t.Fatalf("wantPolicy line %q: %d columns, want %d", line, len(cols), 2+len(Profiles))
+		}
+		r, a := Resource(cols[0]), Action(cols[1])
+		key := cols[0] + "/" + cols[1]
+		if seen[key] {
+			t.Errorf("wantPolicy lists %s twice", key)
+		}
+		seen[key] = true
+		for i, prof := range Profiles {
+			want := parseScope(t, cols[2+i])
+			if got := Allowed(prof, r, a); got != want {
+				t.Errorf("Allowed(%s, %s, %s) = %s, want %s", prof, r, a, got, want)
+			}
+		}
+	}
+	// The expected table covers every resource × action…
+	for _, r := range resources {
+		for _, a := range Actions {
+			if !seen[fmt.Sprintf("%s/%s", r, a)] {
+				t.Errorf("wantPolicy has no row for %s/%s", r, a)
+			}
+		}
+	}
+	// …and Policy has nothing the expected table does not know.
+	for _, rule := range Policy {
+		if !seen[fmt.Sprintf("%s/%s", rule.Resource, rule.Action)] {
+			t.Errorf("Policy has a rule %s/%s missing from wantPolicy: add the resource and its rows", rule.Resource, rule.Action)
+		}
+		for prof, sc := range rule.Scopes {
+			if !prof.Valid() {
+				t.Errorf("Policy %s/%s names unknown profile %q", rule.Resource, rule.Action, prof)
+			}
+			if sc == None {
+				t.Errorf("Policy %s/%s lists %s with None: leave it out instead", rule.Resource, rule.Action, prof)
+			}
+		}
+	}
+}
+
+func TestPolicyUnknownResourceOrAction(t *testing.T) {
+	for _, prof := range append(Profiles, Profile("inconnu"), Profile("")) {
+		for _, a := range append(Actions, Action("publish"), Action("")) {
+			if got := Allowed(prof, Resource("homework"), a); got != None {
+				t.Errorf("Allowed(%s, homework, %s) = %s, want none", prof, a, got)
+			}
+		}
+		for _, r := range resources {
+			if got := Allowed(prof, r, Action("publish")); got != None {
+				t.Errorf("Allowed(%s, %s, publish) = %s, want none", prof, r, got)
+			}
+		}
+	}
+	// An unknown profile gets nothing, even where every profile has a scope.
+	if got := Allowed(Profile("superviseur"), Account, Read); got != None {
+		t.Errorf("unknown profile reads accounts with %s", got)
+	}
+	p := &Principal{UserID: 1, Roles: []Role{{StructureID: 0, Profile: Admin}}}
+	if p.Can(Resource("homework"), Read, Target{Structure: 1}) {
+		t.Error("even an admin reaches a resource the policy does not know")
+	}
+	if p.CanAny(Structure, Action("publish")) {
+		t.Error("CanAny true for an unknown action")
+	}
+}
+
+// The people of a small département, as the directory would load them:
+// collège 1 (classes 11 "3e A" and 12 "3e B"), lycée 2 (class 21).
+const (
+	college, lycee   = int64(1), int64(2)
+	classA, classB   = int64(11), int64(12)
+	classLycee       = int64(21)
+	lastYearClassA   = int64(9)                           // taught last year; not in Principal.Classes
+	lea, hugo, ines  = int64(101), int64(102), int64(103) // pupils: 3e A, 3e B, lycée
+	tom              = int64(104)                         // pupil, Léa's classmate in 3e A
+	mmeMartin        = int64(201)                         // Léa's mother
+	mDupont          = int64(301)                         // teaches 3e A only
+	mmeCPE, mHead    = int64(401), int64(501)
+	mAdmin           = int64(601)
+	lyceeHead        = int64(502)
+	unrelatedAdultID = int64(999)
+)
+
+var (
+	pupilLea   = &Principal{UserID: lea, Roles: []Role{role(college, Pupil, "")}, Classes: []int64{classA}}
+	parentLea  = &Principal{UserID: mmeMartin, Roles: []Role{role(college, Parent, "")}, Children: []int64{lea}, ChildClasses: []int64{classA}}
+	teacherA   = &Principal{UserID: mDupont, Roles: []Role{role(college, Teacher, "")}, Classes: []int64{classA}}
+	cpe        = &Principal{UserID: mmeCPE, Roles: []Role{role(college, Staff, "CPE")}}
+	head       = &Principal{UserID: mHead, Roles: []Role{role(college, Head, "Principal")}}
+	entAdmin   = &Principal{UserID: mAdmin, Roles: []Role{role(0, Admin, "")}}
+	deptHead   = &Principal{UserID: 700, Roles: []Role{role(0, Head, "IA-DASEN")}}
+	personLea  = Target{Structure: college, Person: lea, Classes: []int64{classA}}
+	personHugo = Target{Structure: college, Person: hugo, Classes: []int64{classB}}
+	personInes = Target{Structure: lycee, Person: ines, Classes: []int64{classLycee}}
+	personTom  = Target{Structure: college, Person: tom, Classes: []int64{classA}}
+)
+
+func role(st int64, p Profile, function string) Role {
+	return Role{StructureID: st, Profile: p, Function: function}
+}
+
+func TestCanByScope(t *testing.T) {
+	tests := []struct {
+		name string
+		p    *Principal
+		r    Resource
+		a    Action
+		t    Target
+		want bool
+	}{
+		// Self: a pupil reads themselves, not another pupil.
+		{"self: pupil reads own entry", pupilLea, Person, Read, personLea, true},
+		{"self: pupil reads another pupil", pupilLea, Person, Read, personHugo, false},
+		{"self: pupil reads a classmate", pupilLea, Person, Read, personTom, false},
+		{"self: pupil changes own account", pupilLea, Account, Update, Target{Person: lea}, true},
+		{"self: head changes someone else's account", head, Account, Update, Target{Structure: college, Person: lea}, false},
+		{"self: target without a person is nobody's self", pupilLea, Person, Read, Target{Structure: college}, false},
+
+		// Family: a parent reaches themselves, their child and the child's class.
+		{"family: parent reads own child", parentLea, Person, Read, personLea, true},
+		{"family: parent reads themselves", parentLea, Person, Read, Target{Structure: college, Person: mmeMartin}, true},
+		{"family: parent reads another family's child", parentLea, Person, Read, personHugo, false},
+		{"family: parent reads child's guardians", parentLea, Guardianship, Read, personLea, true},
+		{"family: parent reads another child's guardians", parentLea, Guardianship, Read, personInes, false},
+		{"family: parent reads child's class", parentLea, Class, Read, Target{Structure: college, Classes: []int64{classA}}, true},
+		{"family: parent reads another class", parentLea, Class, Read, Target{Structure: college, Classes: []int64{classB}}, false},
+		{"family: parent cannot update child", parentLea, Person, Update, personLea, false},
+
+		// Taught: this year's classes only.
+		{"taught: teacher reads pupil of a class taught", teacherA, Person, Read, personLea, true},
+		{"taught: teacher reads pupil of another class", teacherA, Person, Read, personHugo, false},
+		{"taught: teacher reads pupil of another school", teacherA, Person, Read, personInes, false},
+		{"taught: pupil reads own class", pupilLea, Class, Read, Target{Structure: college, Classes: []int64{classA}}, true},
+		{"taught: pupil reads another class", pupilLea, Class, Read, Target{Structure: college, Classes: []int64{classB}}, false},
+		{"taught: pupil reads last year's class", pupilLea, Class, Read, Target{Structure: college, Classes: []int64{lastYearClassA}}, false},
+		{"taught: teacher has no guardianship access", teacherA, Guardianship, Read, personLea, false},
+
+		// School: the structures where the role is held.
+		{"school: CPE reads a pupil of the school", cpe, Person, Read, personHugo, true},
+		{"school: CPE reads a pupil of another school", cpe, Person, Read, personInes, false},
+		{"school: CPE issues an activation code in the school", cpe, Activation, Create, personLea, true},
+		{"school: CPE cannot update a person", cpe, Person, Update, personLea, false},
+		{"school: head updates a person of the school", head, Person, Update, personHugo, true},
+		{"school: head updates a person of another school", head, Person, Update, personInes, false},
+		{"school: head cannot reach a target with no structure", head, Person, Read, Target{Person: unrelatedAdultID}, false},
+		{"school: head cannot delete a person", head, Person, Delete, personHugo, false},
+		{"school: teacher reads any class of the school", teacherA, Class, Read, Target{Structure: college, Classes: []int64{classB}}, true},
+		{"school: département-wide head reaches every school", deptHead, Person, Update, personInes, true},
+		{"school: lycée head does not reach the collège", &Principal{UserID: lyceeHead, Roles: []Role{role(lycee, Head, "")}}, Person, Read, personLea, false},
+
+		// All: the département-wide ENT administrator.
+		{"all: admin reads a pupil anywhere", entAdmin, Person, Read, personInes, true},
+		{"all: admin deletes a person", entAdmin, Person, Delete, personHugo, true},
+		{"all: admin creates a structure", entAdmin, Structure, Create, Target{}, true},
+		{"all: admin reads a person with no role", entAdmin, Person, Read, Target{Person: unrelatedAdultID}, true},
+		{"all: admin still changes only their own account", entAdmin, Account, Update, Target{Person: lea}, false},
+
+		// None.
+		{"none: pupil creates a class", pupilLea, Class, Create, Target{Structure: college, Classes: []int64{classA}}, false},
+		{"none: nil principal", nil, Structure, Read, Target{Structure: college}, false},
+		{"none: no roles", &Principal{UserID: 5}, Structure, Read, Target{Structure: college}, false},
+	}
+	for _, tt := range tests {
+		if got := tt.p.Can(tt.r, tt.a, tt.t); got != tt.want {
+			t.Errorf("%s: Can(%s, %s, %+v) = %v, want %v", tt.name, tt.r, tt.a, tt.t, got, tt.want)
+		}
+	}
+}
+
+// TestFamilyReachesOnlyOwnChildren: SECURITY.md says a parent sees only their
+// own children. A classmate of the child shares the child's class, and the
+// Family scope must not turn that into access to the classmate's entry or to
+// their guardians.
+func TestFamilyReachesOnlyOwnChildren(t *testing.T) {
+	if parentLea.Can(Person, Read, personTom) {
+		t.Error("a parent reads the directory entry of their child's classmate")
+	}
+	if parentLea.Can(Guardianship, Read, personTom) {
+		t.Error("a parent reads the guardians of their child's classmate")
+	}
+}
+
+func TestCanWithSeveralRoles(t *testing.T) {
+	// A teacher of the collège who is also the parent of a lycée pupil.
+	p := &Principal{UserID: 800, Roles: []Role{role(college, Teacher, ""), role(lycee, Parent, "")},
+		Classes: []int64{classA}, Children: []int64{ines}, ChildClasses: []int64{classLycee}}
+	if !p.Can(Person, Read, personLea) {
+		t.Error("teacher role: pupil of a taught class refused")
+	}
+	if !p.Can(Person, Read, personInes) {
+		t.Error("parent role: own child refused")
+	}
+	if !p.Can(Guardianship, Read, personInes) {
+		t.Error("parent role: own child's guardians refused")
+	}
+	if p.Can(Guardianship, Read, personLea) {
+		t.Error("teacher role lent guardianship access to a pupil taught")
+	}
+	if p.Can(Class, Read, Target{Structure: lycee, Classes: []int64{22}}) {
+		t.Error("parent role reaches a lycée class their child is not in")
+	}
+}
+
+func TestCanAny(t *testing.T) {
+	tests := []struct {
+		p    *Principal
+		r    Resource
+		a    Action
+		want bool
+	}{
+		{cpe, Activation, Create, true},
+		{teacherA, Activation, Create, false},
+		{head, Import, Create, true},
+		{parentLea, Person, Create, false},
+		{nil, Structure, Read, false},
+	}
+	for _, tt := range tests {
+		if got := tt.p.CanAny(tt.r, tt.a); got != tt.want {
+			t.Errorf("CanAny(%v, %s, %s) = %v, want %v", tt.p, tt.r, tt.a, got, tt.want)
+		}
+	}
+}
+
+func TestScopeString(t *testing.T) {
+	want := []string{"none", "self", "family", "taught", "school", "all"}
+	for i, w := range want {
+		if got := Scope(i).String(); got != w {
+			t.Errorf("Scope(%d) = %q, want %q", i, got, w)
+		}
+	}
+	if !(None < Self && Self < Family && Family < Taught && Taught < School && School < All) {
+		t.Error("scopes are not ordered from none to all")
+	}
+}
