@@ -40,14 +40,16 @@ func (s *Server) adminPages(r chi.Router) {
 	})
 }
 
-// adminNav is what every administration page needs for its menu.
-type adminNav struct {
+// AdminNav is what every administration page needs for its menu
+// (templates/_admin_nav.html): which entries to show and which is current.
+type AdminNav struct {
+	Current         string // "etablissements", "personnes", "nouvelle", "import" or ""
 	CanCreatePerson bool
 	CanImport       bool
 }
 
-func navFor(u *user) adminNav {
-	return adminNav{CanCreatePerson: u.CanAny(identity.Person, identity.Create),
+func navFor(u *user, current string) AdminNav {
+	return AdminNav{Current: current, CanCreatePerson: u.CanAny(identity.Person, identity.Create),
 		CanImport: u.CanAny(identity.Import, identity.Create)}
 }
 
@@ -193,7 +195,7 @@ type structureForm struct {
 }
 
 type adminHomeData struct {
-	adminNav
+	AdminNav
 	Structures      []adminStructure
 	CanCreate       bool
 	Form            structureForm
@@ -205,7 +207,7 @@ func (s *Server) adminHomeView(r *http.Request, u *user, form structureForm) (vi
 	if err != nil {
 		return view{}, err
 	}
-	d := adminHomeData{adminNav: navFor(u), Form: form, CanPeopleGlobal: global(u),
+	d := adminHomeData{AdminNav: navFor(u, "etablissements"), Form: form, CanPeopleGlobal: global(u),
 		CanCreate: u.Can(identity.Structure, identity.Create, identity.Target{})}
 	for _, st := range sts {
 		c, err := s.dir.CountStructure(r.Context(), st.ID)

@@ -37,7 +37,7 @@ type profileLink struct {
 }
 
 type structurePageData struct {
-	adminNav
+	AdminNav
 	Structure       directory.Structure
 	Year            string
 	Classes         []classRow
@@ -76,7 +76,7 @@ func (s *Server) structureView(r *http.Request, u *user, id int64, form classFor
 	if err != nil {
 		return view{}, err
 	}
-	d := structurePageData{adminNav: navFor(u), Structure: st, Year: y.Label, Form: form, Levels: levels,
+	d := structurePageData{AdminNav: navFor(u, ""), Structure: st, Year: y.Label, Form: form, Levels: levels,
 		CanCreateClass:  u.Can(identity.Class, identity.Create, structureTarget(id)),
 		CanCreatePeople: u.Can(identity.Person, identity.Create, structureTarget(id)),
 		People: []profileLink{
@@ -197,7 +197,7 @@ type teachingRow struct {
 }
 
 type classPageData struct {
-	adminNav
+	AdminNav
 	Class        directory.Class
 	Structure    directory.Structure
 	Pupils       []directory.Pupil
@@ -241,7 +241,7 @@ func (s *Server) classView(r *http.Request, u *user, c directory.Class) (view, e
 	if err != nil {
 		return view{}, err
 	}
-	d := classPageData{adminNav: navFor(u), Class: c, Structure: st, Pupils: pupils,
+	d := classPageData{AdminNav: navFor(u, ""), Class: c, Structure: st, Pupils: pupils,
 		CanCodes: u.Can(identity.Activation, identity.Create, classTarget(c))}
 	for _, p := range pupils {
 		if needsCode(p.Person) {

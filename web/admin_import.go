@@ -45,6 +45,7 @@ func (s *Server) importable(r *http.Request) ([]directory.Structure, error) {
 }
 
 type importData struct {
+	AdminNav
 	Structures []directory.Structure
 	UAI        string
 	Kind       string
@@ -68,7 +69,7 @@ func (s *Server) importPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "admin_import", view{Title: "Importer des comptes",
-		Data: importData{Structures: sts, DryRun: true}})
+		Data: importData{AdminNav: navFor(currentUser(r), "import"), Structures: sts, DryRun: true}})
 }
 
 // changeLog keeps the first lines of an import's changes for the page and
@@ -109,7 +110,7 @@ func (s *Server) importSubmit(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	d := importData{Structures: sts}
+	d := importData{AdminNav: navFor(u, "import"), Structures: sts}
 	page := func(code int, msg string) {
 		s.render(w, r, code, "admin_import", view{Title: "Importer des comptes", Error: msg, Data: d})
 	}

@@ -21,7 +21,7 @@ import (
 const peoplePageSize = 50
 
 type peopleData struct {
-	adminNav
+	AdminNav
 	Structures []directory.Structure
 	Global     bool
 	Etab       int64
@@ -40,7 +40,7 @@ func (s *Server) adminPeople(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	q := r.URL.Query()
-	d := peopleData{adminNav: navFor(u), Global: global(u), Profiles: identity.Profiles,
+	d := peopleData{AdminNav: navFor(u, "personnes"), Global: global(u), Profiles: identity.Profiles,
 		Q: strings.TrimSpace(q.Get("q")), Page: 1}
 	if len(d.Q) > 100 {
 		d.Q = d.Q[:100]
@@ -228,7 +228,7 @@ type classChoice struct {
 }
 
 type personPageData struct {
-	adminNav
+	AdminNav
 	Person       directory.Person
 	Form         personForm
 	Roles        []roleRow
@@ -261,7 +261,7 @@ func (s *Server) personView(r *http.Request, u *user, sub adminSubject, form *pe
 	for _, st := range sts {
 		stName[st.ID] = st.KindLabel() + " " + st.Name
 	}
-	d := personPageData{adminNav: navFor(u), Person: p, Form: formOf(p), Rights: sub.Rights}
+	d := personPageData{AdminNav: navFor(u, ""), Person: p, Form: formOf(p), Rights: sub.Rights}
 	if form != nil {
 		d.Form = *form
 	}
@@ -658,7 +658,7 @@ func (s *Server) adminUnlinkGuardian(w http.ResponseWriter, r *http.Request) {
 var creatable = []identity.Profile{identity.Pupil, identity.Parent, identity.Teacher, identity.Staff, identity.Head}
 
 type newPersonData struct {
-	adminNav
+	AdminNav
 	Structures []directory.Structure
 	Classes    []classChoice
 	Profiles   []identity.Profile
@@ -676,7 +676,7 @@ type newPersonData struct {
 // classes of the current year there.
 func (s *Server) newPersonView(r *http.Request, u *user, d newPersonData) (view, error) {
 	ctx := r.Context()
-	d.adminNav, d.Profiles = navFor(u), creatable
+	d.AdminNav, d.Profiles = navFor(u, "nouvelle"), creatable
 	sts, err := s.adminStructures(ctx, u)
 	if err != nil {
 		return view{}, err

@@ -19,7 +19,7 @@ import (
 	"preau/identity"
 )
 
-//go:embed templates
+//go:embed templates/*.html
 var templateFS embed.FS
 
 // pages holds one parsed template set per page: the layout, the shared
