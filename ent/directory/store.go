@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"preau/db"
 	"preau/identity"
@@ -21,6 +23,29 @@ type Store struct {
 
 // New returns a Store on d.
 func New(d *db.DB) *Store { return &Store{DB: d} }
+
+// checkText refuses text that no database should store: invalid UTF-8,
+// NUL and other control characters (PostgreSQL rejects NUL outright).
+func checkText(what string, values ...string) error {
+	for _, v := range values {
+		if !utf8.ValidString(v) || strings.IndexFunc(v, unicode.IsControl) >= 0 {
+			return fmt.Errorf("%w: %s contient des caractères invalides", ErrInvalid, what)
+		}
+	}
+	return nil
+}
+
+// cleanSearch keeps what can be searched for: valid UTF-8 without control
+// characters.
+func cleanSearch(s string) string {
+	s = strings.ToValidUTF8(s, "")
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
 
 func notFound(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
@@ -99,6 +124,9 @@ func CreateStructure(ctx context.Context, q db.Querier, st Structure) (int64, er
 	}
 	if strings.TrimSpace(st.Name) == "" {
 		return 0, fmt.Errorf("%w: nom d'établissement vide", ErrInvalid)
+	}
+	if err := checkText("le nom ou la commune", st.Name, st.Commune); err != nil {
+		return 0, err
 	}
 	var id int64
 	err := q.QueryRow(ctx, "INSERT INTO structures (uai, name, kind, commune) VALUES (?, ?, ?, ?) RETURNING id",
@@ -185,6 +213,9 @@ func EnsureClass(ctx context.Context, q db.Querier, c Class) (int64, error) {
 	c.Name = strings.TrimSpace(c.Name)
 	if c.Name == "" {
 		return 0, fmt.Errorf("%w: nom de classe vide", ErrInvalid)
+	}
+	if err := checkText("le nom de la classe", c.Name, c.Level); err != nil {
+		return 0, err
 	}
 	if c.Kind == "" {
 		c.Kind = KindClass
@@ -279,6 +310,9 @@ func CreatePerson(ctx context.Context, q db.Querier, p Person) (Person, error) {
 	if p.FirstName == "" || p.LastName == "" {
 		return p, fmt.Errorf("%w: nom et prénom sont obligatoires", ErrInvalid)
 	}
+	if err := checkText("la fiche", p.Login, p.Civility, p.FirstName, p.LastName, p.BirthDate, p.Email, p.INE, p.ExternalID); err != nil {
+		return p, err
+	}
 	if p.Login == "" {
 		login, err := freeLogin(ctx, q, LoginBase(p.FirstName, p.LastName))
 		if err != nil {
@@ -333,6 +367,9 @@ func freeLogin(ctx context.Context, q db.Querier, base string) (string, error) {
 func UpdatePerson(ctx context.Context, q db.Querier, p Person) error {
 	if strings.TrimSpace(p.FirstName) == "" || strings.TrimSpace(p.LastName) == "" {
 		return fmt.Errorf("%w: nom et prénom sont obligatoires", ErrInvalid)
+	}
+	if err := checkText("la fiche", p.Civility, p.FirstName, p.LastName, p.BirthDate, p.Email, p.INE, p.ExternalID); err != nil {
+		return err
 	}
 	res, err := q.Exec(ctx, `UPDATE users SET civility = ?, first_name = ?, last_name = ?, birth_date = ?, email = ?, ine = ?, external_id = ?
 		WHERE id = ?`, p.Civility, strings.TrimSpace(p.FirstName), strings.TrimSpace(p.LastName), p.BirthDate, p.Email,
@@ -640,7 +677,7 @@ func (s *Store) Members(ctx context.Context, f MemberFilter) ([]Member, error) {
 	if f.Profile != "" {
 		where, args = append(where, "r.profile = ?"), append(args, f.Profile)
 	}
-	if q := strings.TrimSpace(f.Search); q != "" {
+	if q := strings.TrimSpace(cleanSearch(f.Search)); q != "" {
 		like := "%" + strings.ToLower(q) + "%"
 		where = append(where, "(LOWER(u.last_name) LIKE ? OR LOWER(u.first_name) LIKE ? OR u.login LIKE ?)")
 		args = append(args, like, like, like)

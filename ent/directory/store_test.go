@@ -2,6 +2,7 @@ package directory_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"preau/db"
@@ -118,6 +119,29 @@ func TestDirectoryReads(t *testing.T) {
 		}
 		if _, err := directory.CreateStructure(ctx, d, directory.Structure{UAI: "0450003C", Name: "Doublon", Kind: directory.College}); err == nil {
 			t.Fatal("duplicate UAI accepted")
+		}
+	})
+}
+
+// TestBadTextIsRefused: NUL bytes and invalid UTF-8 get a clear error (or
+// are dropped from a search) on both engines instead of a database error.
+func TestBadTextIsRefused(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		for _, p := range []directory.Person{
+			{FirstName: "Lé\x00a", LastName: "Martin"},
+			{FirstName: "Léa", LastName: "Mar\xfftin"},
+			{FirstName: "Léa", LastName: "Martin", Email: "lea@\x07exemple.fr"},
+		} {
+			if _, err := directory.CreatePerson(ctx, d, p); !errors.Is(err, directory.ErrInvalid) {
+				t.Errorf("CreatePerson(%q %q %q) = %v, want ErrInvalid", p.FirstName, p.LastName, p.Email, err)
+			}
+		}
+		if _, err := directory.CreateStructure(ctx, d, directory.Structure{UAI: "0450009J", Name: "Coll\x00ège", Kind: directory.College}); !errors.Is(err, directory.ErrInvalid) {
+			t.Errorf("structure with NUL: %v", err)
+		}
+		if _, err := directory.New(d).Members(ctx, directory.MemberFilter{Search: "mar\x00tin\xff"}); err != nil {
+			t.Errorf("search with NUL: %v", err)
 		}
 	})
 }
