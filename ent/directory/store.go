@@ -334,31 +334,41 @@ func CreatePerson(ctx context.Context, q db.Querier, p Person) (Person, error) {
 	return p, nil
 }
 
-// freeLogin returns base, or base2, base3… whichever is free.
+// freeLogin returns base, or base2, base3… whichever is free. It asks for
+// candidates by equality, 20 at a time, so the unique index on login answers
+// (a LIKE 'base%' scan would read the whole table on PostgreSQL).
 func freeLogin(ctx context.Context, q db.Querier, base string) (string, error) {
-	rows, err := q.Query(ctx, "SELECT login FROM users WHERE login = ? OR login LIKE ?", base, base+"%")
-	if err != nil {
-		return "", err
-	}
-	taken := map[string]bool{}
-	for rows.Next() {
-		var l string
-		if err := rows.Scan(&l); err != nil {
-			rows.Close()
+	const batch = 20
+	for start := 1; ; start += batch {
+		cands := make([]any, 0, batch)
+		for i := start; i < start+batch; i++ {
+			if i == 1 {
+				cands = append(cands, base)
+			} else {
+				cands = append(cands, base+strconv.Itoa(i))
+			}
+		}
+		rows, err := q.Query(ctx, "SELECT login FROM users WHERE login IN (?"+strings.Repeat(", ?", batch-1)+")", cands...)
+		if err != nil {
 			return "", err
 		}
-		taken[l] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return "", err
-	}
-	if !taken[base] {
-		return base, nil
-	}
-	for i := 2; ; i++ {
-		if l := base + strconv.Itoa(i); !taken[l] {
-			return l, nil
+		taken := map[string]bool{}
+		for rows.Next() {
+			var l string
+			if err := rows.Scan(&l); err != nil {
+				rows.Close()
+				return "", err
+			}
+			taken[l] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return "", err
+		}
+		for _, c := range cands {
+			if l := c.(string); !taken[l] {
+				return l, nil
+			}
 		}
 	}
 }

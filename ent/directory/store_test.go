@@ -3,6 +3,7 @@ package directory_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 
 	"preau/db"
@@ -144,4 +145,22 @@ func TestBadTextIsRefused(t *testing.T) {
 			t.Errorf("search with NUL: %v", err)
 		}
 	})
+}
+
+func TestFreeLoginPastOneBatch(t *testing.T) {
+	d := dbtest.SQLite(t)
+	ctx := context.Background()
+	for i := 1; i <= 23; i++ {
+		p, err := directory.CreatePerson(ctx, d, directory.Person{FirstName: "Lucas", LastName: "Martin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "lucas.martin"
+		if i > 1 {
+			want += strconv.Itoa(i)
+		}
+		if p.Login != want {
+			t.Fatalf("person %d got %q, want %q", i, p.Login, want)
+		}
+	}
 }
