@@ -101,7 +101,7 @@ func (s *Server) structureView(r *http.Request, u *user, id int64, form classFor
 	if d.Form.Kind == "" {
 		d.Form.Kind = directory.KindClass
 	}
-	return view{Title: st.KindLabel() + " " + st.Name, Data: d}, nil
+	return view{Title: st.DisplayName(), Data: d}, nil
 }
 
 func (s *Server) adminStructurePage(w http.ResponseWriter, r *http.Request) {

@@ -259,7 +259,7 @@ func (s *Server) personView(r *http.Request, u *user, sub adminSubject, form *pe
 	}
 	stName := map[int64]string{0: "Tous les établissements"}
 	for _, st := range sts {
-		stName[st.ID] = st.KindLabel() + " " + st.Name
+		stName[st.ID] = st.DisplayName()
 	}
 	d := personPageData{AdminNav: navFor(u, ""), Person: p, Form: formOf(p), Rights: sub.Rights}
 	if form != nil {
@@ -337,7 +337,7 @@ func (s *Server) moveChoices(r *http.Request, u *user) ([]classChoice, error) {
 		if err != nil {
 			return nil, err
 		}
-		ch := classChoice{Structure: st.KindLabel() + " " + st.Name}
+		ch := classChoice{Structure: st.DisplayName()}
 		for _, c := range cs {
 			if c.Kind == directory.KindClass && canMoveInto(u, c) {
 				ch.Classes = append(ch.Classes, c)
@@ -694,7 +694,7 @@ func (s *Server) newPersonView(r *http.Request, u *user, d newPersonData) (view,
 		if err != nil {
 			return view{}, err
 		}
-		ch := classChoice{Structure: st.KindLabel() + " " + st.Name}
+		ch := classChoice{Structure: st.DisplayName()}
 		for _, c := range cs {
 			if c.Kind == directory.KindClass {
 				ch.Classes = append(ch.Classes, c)

@@ -278,9 +278,10 @@ func (s *Store) Classes(ctx context.Context, structureID, yearID int64) ([]Class
 
 // ---- people ----------------------------------------------------------------
 
-// personColsOf lists the person columns of the users table aliased a
-// (a may be "" for no alias).
-func personColsOf(a string) string {
+// PersonColumns lists the columns that ScanPerson reads, from the users
+// table aliased a ("" for no alias), for packages that query people in their
+// own SQL.
+func PersonColumns(a string) string {
 	if a != "" {
 		a += "."
 	}
@@ -288,9 +289,10 @@ func personColsOf(a string) string {
 		"COALESCE(@ine, ''), COALESCE(@external_id, ''), @disabled, @password_hash IS NOT NULL, @created_at")
 }
 
-var personCols = personColsOf("")
+var personCols = PersonColumns("")
 
-func scanPerson(r interface{ Scan(...any) error }, p *Person) error {
+// ScanPerson reads a row of PersonColumns.
+func ScanPerson(r interface{ Scan(...any) error }, p *Person) error {
 	return r.Scan(&p.ID, &p.Login, &p.Civility, &p.FirstName, &p.LastName, &p.BirthDate, &p.Email,
 		&p.INE, &p.ExternalID, &p.Disabled, &p.Activated, &p.CreatedAt)
 }
@@ -404,7 +406,7 @@ func PersonBy(ctx context.Context, q db.Querier, field string, value any) (Perso
 		return Person{}, fmt.Errorf("directory: PersonBy %q", field)
 	}
 	var p Person
-	err := scanPerson(q.QueryRow(ctx, "SELECT "+personCols+" FROM users WHERE "+field+" = ?", value), &p)
+	err := ScanPerson(q.QueryRow(ctx, "SELECT "+personCols+" FROM users WHERE "+field+" = ?", value), &p)
 	return p, notFound(err)
 }
 
@@ -634,12 +636,12 @@ func (s *Store) pupils(ctx context.Context, join, where string, arg any) ([]Pupi
 
 // Guardians returns the guardians of a child.
 func (s *Store) Guardians(ctx context.Context, childID int64) ([]Person, error) {
-	rows, err := s.DB.Query(ctx, "SELECT "+personColsOf("u")+` FROM users u
+	rows, err := s.DB.Query(ctx, "SELECT "+PersonColumns("u")+` FROM users u
 		JOIN guardianships g ON g.parent_id = u.id WHERE g.child_id = ? ORDER BY u.last_name, u.first_name`, childID)
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, func(r *sql.Rows, p *Person) error { return scanPerson(r, p) })
+	return collect(rows, func(r *sql.Rows, p *Person) error { return ScanPerson(r, p) })
 }
 
 // Teachings returns a teacher's assignments in the current year.
@@ -692,7 +694,7 @@ func (s *Store) Members(ctx context.Context, f MemberFilter) ([]Member, error) {
 		where = append(where, "(LOWER(u.last_name) LIKE ? OR LOWER(u.first_name) LIKE ? OR u.login LIKE ?)")
 		args = append(args, like, like, like)
 	}
-	q := "SELECT " + personColsOf("u") + ", r.profile, r.function FROM users u JOIN roles r ON r.user_id = u.id"
+	q := "SELECT " + PersonColumns("u") + ", r.profile, r.function FROM users u JOIN roles r ON r.user_id = u.id"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}

@@ -164,3 +164,19 @@ func TestFreeLoginPastOneBatch(t *testing.T) {
 		}
 	}
 }
+
+func TestDisplayName(t *testing.T) {
+	for _, tt := range []struct {
+		st   directory.Structure
+		want string
+	}{
+		{directory.Structure{Name: "Jean Zay", Kind: directory.College}, "Collège Jean Zay"},
+		{directory.Structure{Name: "Collège Jean Zay", Kind: directory.College}, "Collège Jean Zay"},
+		{directory.Structure{Name: "COLLEGE JEAN ZAY", Kind: directory.College}, "COLLEGE JEAN ZAY"},
+		{directory.Structure{Name: "Pothier", Kind: directory.Lycee}, "Lycée Pothier"},
+	} {
+		if got := tt.st.DisplayName(); got != tt.want {
+			t.Errorf("DisplayName(%q) = %q, want %q", tt.st.Name, got, tt.want)
+		}
+	}
+}

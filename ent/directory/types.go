@@ -2,6 +2,7 @@ package directory
 
 import (
 	"errors"
+	"strings"
 
 	"preau/identity"
 )
@@ -34,6 +35,15 @@ func (s Structure) KindLabel() string {
 		return "Lycée"
 	}
 	return "Collège"
+}
+
+// DisplayName is the name as people say it: "Collège Jean Zay". The kind is
+// added unless the name already starts with it.
+func (s Structure) DisplayName() string {
+	if strings.HasPrefix(asciiFold(s.Name), asciiFold(s.KindLabel())) {
+		return s.Name
+	}
+	return s.KindLabel() + " " + s.Name
 }
 
 // SchoolYear is a school year such as 2026-2027.

@@ -21,15 +21,16 @@ const maxCached = 4096
 
 // importer applies the rows of one file inside one transaction.
 type importer struct {
-	q     db.Querier
-	opt   Options
-	rep   *Report
-	st    directory.Structure
-	year  directory.SchoolYear
-	now   time.Time
-	maxID int64 // highest users.id before the import: higher ids are ours
-	ns    string
-	line  int
+	q           db.Querier
+	opt         Options
+	rep         *Report
+	st          directory.Structure
+	year        directory.SchoolYear
+	now         time.Time
+	maxID       int64 // highest users.id before the import: higher ids are ours
+	nextAnalyze int
+	ns          string
+	line        int
 
 	classes  map[string]int64
 	subjects map[string]int64
@@ -42,6 +43,15 @@ func newImporter(ctx context.Context, q db.Querier, uai string, opt Options, rep
 	im.codes = &codeWriter{w: opt.Codes}
 	if opt.DryRun {
 		im.codes.w = nil
+	}
+	if q.Dialect() == db.Postgres {
+		// Prepared statements switch to a generic plan after five runs; made
+		// while the tables are nearly empty it is a sequential scan, and the
+		// rows this transaction adds are invisible to statistics, so a large
+		// import would turn quadratic. Plan each statement for what it finds.
+		if _, err := q.Exec(ctx, "SET LOCAL plan_cache_mode = force_custom_plan"); err != nil {
+			return nil, fmt.Errorf("csvimport: %w", err)
+		}
 	}
 	var err error
 	im.st, err = directory.StructureByUAI(ctx, q, uai)
@@ -74,6 +84,9 @@ func newImporter(ctx context.Context, q db.Querier, uai string, opt Options, rep
 func externalNS(uai string, k Kind) string { return uai + ":" + string(k) + ":" }
 
 func (im *importer) row(ctx context.Context, r *row) error {
+	if err := im.maybeAnalyze(ctx); err != nil {
+		return err
+	}
 	switch im.opt.Kind {
 	case Pupils:
 		return im.pupil(ctx, r)
@@ -83,6 +96,30 @@ func (im *importer) row(ctx context.Context, r *row) error {
 		return im.teacher(ctx, r)
 	}
 	return fmt.Errorf("csvimport: kind %q", im.opt.Kind)
+}
+
+// analyzed are the tables an import grows.
+const analyzed = "users, roles, enrolments, classes, guardianships, teachings, activation_codes"
+
+// maybeAnalyze refreshes PostgreSQL's statistics at rows 500, 2000, 8000…
+// The planner cannot see this transaction's rows otherwise (autovacuum
+// only counts committed ones), and on a first large import it keeps
+// believing the tables are nearly empty: it then picks the wrong index and
+// each row scans thousands. ANALYZE inside the transaction samples our own
+// new rows. The geometric schedule keeps its cost small.
+func (im *importer) maybeAnalyze(ctx context.Context) error {
+	if im.q.Dialect() != db.Postgres || im.rep.Rows < im.nextAnalyze {
+		return nil
+	}
+	if im.nextAnalyze == 0 {
+		im.nextAnalyze = 500
+		return nil
+	}
+	im.nextAnalyze *= 4
+	if _, err := im.q.Exec(ctx, "ANALYZE "+analyzed); err != nil {
+		return fmt.Errorf("csvimport: analyze: %w", err)
+	}
+	return nil
 }
 
 // changef writes one line to Options.Changes.
@@ -176,14 +213,11 @@ func (im *importer) subjectID(ctx context.Context, name string) (int64, error) {
 
 // ---- people ------------------------------------------------------------------
 
-const (
-	personCols  = "id, login, civility, first_name, last_name, birth_date, email, COALESCE(ine, ''), COALESCE(external_id, ''), created_at"
-	personColsU = "u.id, u.login, u.civility, u.first_name, u.last_name, u.birth_date, u.email, COALESCE(u.ine, ''), COALESCE(u.external_id, ''), u.created_at"
+var (
+	personCols  = directory.PersonColumns("")
+	personColsU = directory.PersonColumns("u")
+	scanPerson  = directory.ScanPerson
 )
-
-func scanPerson(r interface{ Scan(...any) error }, p *directory.Person) error {
-	return r.Scan(&p.ID, &p.Login, &p.Civility, &p.FirstName, &p.LastName, &p.BirthDate, &p.Email, &p.INE, &p.ExternalID, &p.CreatedAt)
-}
 
 // byField finds a person by "ine" or "external_id"; found is false when
 // there is none.
