@@ -25,10 +25,13 @@ Run "preau <command> --help" for a command's flags.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:]); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "preau:", err)
-		}
+	err := run(ctx, os.Args[1:])
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		// --help printed the usage: not a failure.
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "preau:", err)
+		stop()
 		os.Exit(2)
 	}
 }
