@@ -198,13 +198,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 		}
 		token, uid, err = s.auth.SecondFactor(r.Context(), sf.Challenge, req.TOTP, client(r))
 	}
-	if err != nil {
-		s.failAuth(w, err)
-		return
-	}
-	s.metrics.logins.WithLabelValues("ok").Inc()
-	s.setSessionCookie(w, r, token)
-	s.writeMe(w, r, uid)
+	s.signedIn(w, r, token, uid, err)
 }
 
 type totpRequest struct {
@@ -220,13 +214,7 @@ func (s *Server) apiTOTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, uid, err := s.auth.SecondFactor(r.Context(), req.Challenge, req.Code, client(r))
-	if err != nil {
-		s.failAuth(w, err)
-		return
-	}
-	s.metrics.logins.WithLabelValues("ok").Inc()
-	s.setSessionCookie(w, r, token)
-	s.writeMe(w, r, uid)
+	s.signedIn(w, r, token, uid, err)
 }
 
 type activateRequest struct {
@@ -242,10 +230,17 @@ func (s *Server) apiActivate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, uid, err := s.auth.Activate(r.Context(), req.Login, req.Code, req.Password, client(r))
+	s.signedIn(w, r, token, uid, err)
+}
+
+// signedIn ends every way of signing in through the API: the failure, or the
+// session cookie and who the person is.
+func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, token string, uid int64, err error) {
 	if err != nil {
 		s.failAuth(w, err)
 		return
 	}
+	s.metrics.logins.WithLabelValues("ok").Inc()
 	s.setSessionCookie(w, r, token)
 	s.writeMe(w, r, uid)
 }
