@@ -85,6 +85,9 @@ func PostgresURL(t testing.TB) string {
 func Chromium(t testing.TB) string {
 	t.Helper()
 	if p := os.Getenv("PREAU_CHROMIUM"); p != "" {
+		if _, err := exec.LookPath(p); err != nil {
+			Missing(t, "Chromium", fmt.Sprintf("PREAU_CHROMIUM=%s: %v", p, err))
+		}
 		return p
 	}
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
