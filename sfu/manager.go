@@ -1,0 +1,223 @@
+package sfu
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+)
+
+// Kind is what a room is for; it only changes defaults, never the rules.
+type Kind string
+
+// Room kinds. Rooms are created by the server from a lesson, a meeting or a
+// council, never by a client.
+const (
+	KindLesson  Kind = "lesson"
+	KindMeeting Kind = "meeting"
+)
+
+// ErrRoomExists is returned by CreateRoom for an id already in use.
+var ErrRoomExists = errors.New("sfu: room exists")
+
+// Config is the SFU configuration; its zero value works (an OS-chosen UDP
+// port on every interface but loopback).
+type Config struct {
+	// UDPPort is the one UDP port every peer's ICE uses (UDP mux). 0 lets the
+	// OS choose (tests).
+	UDPPort int
+	// PublicIPs, when set, replace the host candidates' addresses (server
+	// behind a 1:1 NAT).
+	PublicIPs []string
+	// IncludeLoopback offers loopback candidates (tests, local demo).
+	IncludeLoopback bool
+	// IPFilter keeps only the local addresses it accepts (nil: all).
+	IPFilter func(net.IP) bool
+	// Logger receives the SFU's logs (nil: slog.Default()).
+	Logger *slog.Logger
+	// Now is the clock for grants (nil: time.Now).
+	Now func() time.Time
+	// SessionUser, when set, returns the user of the request's session
+	// (cookie); a join whose grant names another user is refused, so a
+	// leaked grant is useless without the session. nil: the grant alone.
+	SessionUser func(*http.Request) (string, error)
+}
+
+// Manager owns the rooms of this node, the shared WebRTC API (one media
+// engine, interceptors, one UDP mux) and the signaling handler.
+type Manager struct {
+	cfg    Config
+	signer Signer
+	log    *slog.Logger
+	api    *webrtc.API
+	mux    *ice.MultiUDPMuxDefault
+
+	mu     sync.Mutex
+	rooms  map[string]*Room
+	closed bool
+
+	conns sync.WaitGroup // signaling connections being served
+	stats stats
+}
+
+// Stats are counters for /metrics.
+type Stats struct {
+	Rooms            int    // open rooms
+	Participants     int    // connected participants
+	ForwardedPackets uint64 // RTP packets written to subscribers (one per subscriber)
+	ForwardedBytes   uint64
+	SlowClosed       uint64 // connections closed because their send queue was full
+}
+
+// Stats returns the current counters.
+func (m *Manager) Stats() Stats {
+	m.mu.Lock()
+	rooms := make([]*Room, 0, len(m.rooms))
+	for _, r := range m.rooms {
+		rooms = append(rooms, r)
+	}
+	m.mu.Unlock()
+	s := Stats{Rooms: len(rooms), ForwardedPackets: m.stats.packets.Load(),
+		ForwardedBytes: m.stats.bytes.Load(), SlowClosed: m.stats.slow.Load()}
+	for _, r := range rooms {
+		r.mu.Lock()
+		s.Participants += len(r.participants)
+		r.mu.Unlock()
+	}
+	return s
+}
+
+// New builds a Manager. It listens on cfg.UDPPort at once.
+func New(cfg Config, signer Signer) (*Manager, error) {
+	if len(signer.Key) < 32 {
+		return nil, errors.New("sfu: grant key shorter than 32 bytes")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	logs := pionLogs{cfg.Logger}
+	opts := []ice.UDPMuxFromPortOption{
+		ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4, ice.NetworkTypeUDP6),
+		ice.UDPMuxFromPortWithLogger(logs.NewLogger("udpmux")),
+	}
+	if cfg.IncludeLoopback {
+		opts = append(opts, ice.UDPMuxFromPortWithLoopback())
+	}
+	if cfg.IPFilter != nil {
+		opts = append(opts, ice.UDPMuxFromPortWithIPFilter(cfg.IPFilter))
+	}
+	mux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("sfu: listen UDP port %d: %w", cfg.UDPPort, err)
+	}
+
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterDefaultCodecs(); err != nil {
+		mux.Close()
+		return nil, fmt.Errorf("sfu: codecs: %w", err)
+	}
+	// NACK generator and responder, RTCP sender/receiver reports, TWCC
+	// feedback and header extension, stats.
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
+		mux.Close()
+		return nil, fmt.Errorf("sfu: interceptors: %w", err)
+	}
+	se := webrtc.SettingEngine{LoggerFactory: logs}
+	se.SetICEUDPMux(mux)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	if cfg.IPFilter != nil {
+		se.SetIPFilter(cfg.IPFilter)
+	}
+	if len(cfg.PublicIPs) > 0 {
+		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
+	}
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	return &Manager{
+		cfg: cfg, signer: signer, log: cfg.Logger, api: api, mux: mux,
+		rooms: map[string]*Room{},
+	}, nil
+}
+
+// UDPAddrs lists the local addresses of the UDP mux (one port per address;
+// the same port everywhere when Config.UDPPort is set).
+func (m *Manager) UDPAddrs() []net.Addr { return m.mux.GetListenAddresses() }
+
+// CreateRoom opens a room. Only the server calls it, when a lesson, meeting or
+// council starts.
+func (m *Manager) CreateRoom(id string, kind Kind) (*Room, error) {
+	if id == "" || len(id) > 128 {
+		return nil, fmt.Errorf("sfu: room id %q", id)
+	}
+	if kind != KindLesson && kind != KindMeeting {
+		return nil, fmt.Errorf("sfu: room kind %q", kind)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, errors.New("sfu: manager closed")
+	}
+	if _, ok := m.rooms[id]; ok {
+		return nil, fmt.Errorf("%w: %q", ErrRoomExists, id)
+	}
+	r := newRoom(m, id, kind)
+	m.rooms[id] = r
+	return r, nil
+}
+
+// Room returns the open room id, or nil.
+func (m *Manager) Room(id string) *Room {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.rooms[id]
+}
+
+// Rooms returns the number of open rooms.
+func (m *Manager) Rooms() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.rooms)
+}
+
+func (m *Manager) forget(r *Room) {
+	m.mu.Lock()
+	if m.rooms[r.id] == r {
+		delete(m.rooms, r.id)
+	}
+	m.mu.Unlock()
+}
+
+// Handler serves the signaling WebSocket. The first message must be a join
+// carrying a grant; see docs/sfu.md.
+func (m *Manager) Handler() http.Handler {
+	return http.HandlerFunc(m.serveWS)
+}
+
+// Close ends every room (closing their PeerConnections and sockets), waits
+// for the signaling connections to finish and releases the UDP port.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	m.closed = true
+	rooms := make([]*Room, 0, len(m.rooms))
+	for _, r := range m.rooms {
+		rooms = append(rooms, r)
+	}
+	m.mu.Unlock()
+	for _, r := range rooms {
+		r.End()
+	}
+	m.conns.Wait()
+	return m.mux.Close()
+}

@@ -1,0 +1,455 @@
+package sfu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+)
+
+const (
+	answerTimeout  = 15 * time.Second // a client that does not answer an offer is closed
+	gatherTimeout  = 3 * time.Second
+	maxPendingICE  = 64
+	maxSlotsPerSrc = 1
+)
+
+// Participant is one user in a room: one signaling socket and one
+// PeerConnection. The server always makes the offers (see doc.go).
+type Participant struct {
+	room  *Room
+	grant Grant
+	conn  *websocket.Conn
+	pc    *webrtc.PeerConnection
+
+	// ctx is cancelled when the participant closes; the loops it owns
+	// (writer, negotiator) select on it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	out       chan []byte   // events to the writer
+	negotiate chan struct{} // cap 1: an offer is needed
+	answered  chan struct{} // cap 1: the pending offer was answered
+
+	mu        sync.Mutex
+	perm      Permissions
+	slots     map[*webrtc.RTPTransceiver]string // receiving slots made for this publisher → source
+	subs      map[string]*webrtc.RTPSender      // published track id → our sender (nil while being added)
+	remoteICE []webrtc.ICECandidateInit         // candidates that came before the answer
+	closed    bool
+	closeCode string
+}
+
+func (r *Room) newParticipant(ctx context.Context, g Grant, c *websocket.Conn) (*Participant, error) {
+	pc, err := r.m.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, fmt.Errorf("sfu: new peer connection: %w", err)
+	}
+	// A data channel gives the first offer an m-line, so ICE and DTLS are
+	// done before any track exists: a pupil who joins before the teacher's
+	// camera starts receives it at once (join storm).
+	if _, err := pc.CreateDataChannel("preau", nil); err != nil {
+		pc.Close()
+		return nil, fmt.Errorf("sfu: data channel: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	p := &Participant{
+		room: r, grant: g, conn: c, pc: pc, ctx: ctx, cancel: cancel,
+		out:       make(chan []byte, sendQueue),
+		negotiate: make(chan struct{}, 1),
+		answered:  make(chan struct{}, 1),
+		perm:      basePermissions(g),
+		slots:     map[*webrtc.RTPTransceiver]string{},
+		subs:      map[string]*webrtc.RTPSender{},
+	}
+	pc.OnTrack(p.onTrack)
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		switch s {
+		case webrtc.PeerConnectionStateConnected:
+			// The subscriptions made before DTLS was up missed the
+			// keyframe: ask again (rate-limited per track).
+			for _, t := range p.subscribedTracks() {
+				t.requestKeyframe()
+			}
+		case webrtc.PeerConnectionStateFailed:
+			go p.close()
+		}
+	})
+	return p, nil
+}
+
+func basePermissions(g Grant) Permissions {
+	return Permissions{Audio: g.CanPublishAudio, Video: g.CanPublishVideo, Screen: g.CanPublishScreen}
+}
+
+// Info describes the participant to others.
+func (p *Participant) Info() ParticipantInfo {
+	return ParticipantInfo{User: p.grant.UserID, Name: p.grant.Name, Role: p.grant.Role}
+}
+
+func (p *Participant) isModerator() bool { return p.grant.Role == RoleModerator }
+
+// start runs the writer and the negotiator and makes the first offer.
+func (p *Participant) start() {
+	p.wg.Add(2)
+	go p.writeLoop()
+	go p.negotiateLoop()
+	p.requestNegotiation()
+}
+
+// send queues an event. A full queue means the client cannot keep up: it is
+// closed, never waited for.
+func (p *Participant) send(e Event) { p.sendRaw(encode(e)) }
+
+func (p *Participant) sendRaw(b []byte) {
+	select {
+	case <-p.ctx.Done():
+	case p.out <- b:
+	default:
+		p.room.m.stats.slow.Add(1)
+		go p.closeWith("slow_client")
+	}
+}
+
+// fail sends an error and closes the participant with a policy violation.
+func (p *Participant) fail(code string) {
+	p.send(errorEvent(code))
+	p.closeWith(code)
+}
+
+func (p *Participant) closeWith(code string) {
+	p.mu.Lock()
+	if p.closeCode == "" {
+		p.closeCode = code
+	}
+	p.mu.Unlock()
+	p.close()
+}
+
+// close ends the participant: PeerConnection closed (its forwarding and RTCP
+// goroutines end with it), writer told to flush and close the socket, room
+// told. Idempotent; never call it with a lock held.
+func (p *Participant) close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	p.mu.Unlock()
+	p.cancel()
+	if err := p.pc.Close(); err != nil {
+		p.room.m.log.Debug("sfu: close peer connection", "user", p.grant.UserID, "err", err)
+	}
+	p.room.leave(p)
+}
+
+func (p *Participant) requestNegotiation() {
+	select {
+	case p.negotiate <- struct{}{}:
+	default: // one is already due; it will include this change
+	}
+}
+
+// negotiateLoop makes one offer at a time and waits for its answer, so the
+// server never has two offers in flight and glare cannot happen.
+func (p *Participant) negotiateLoop() {
+	defer p.wg.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-p.negotiate:
+		}
+		if err := p.offer(); err != nil {
+			if p.ctx.Err() == nil {
+				p.room.m.log.Warn("sfu: offer", "user", p.grant.UserID, "err", err)
+				go p.closeWith("internal")
+			}
+			return
+		}
+		timer.Reset(answerTimeout)
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-timer.C:
+			go p.closeWith("bad_sdp")
+			return
+		case <-p.answered:
+		}
+	}
+}
+
+func (p *Participant) offer() error {
+	offer, err := p.pc.CreateOffer(nil)
+	if err != nil {
+		return fmt.Errorf("create offer: %w", err)
+	}
+	gathered := webrtc.GatheringCompletePromise(p.pc)
+	if err := p.pc.SetLocalDescription(offer); err != nil {
+		return fmt.Errorf("set local description: %w", err)
+	}
+	// Host candidates on the UDP mux are known at once: send them in the
+	// SDP instead of trickling, so the client needs no ordering care.
+	t := time.NewTimer(gatherTimeout)
+	select {
+	case <-gathered:
+	case <-t.C:
+	case <-p.ctx.Done():
+	}
+	t.Stop()
+	if p.ctx.Err() != nil {
+		return p.ctx.Err()
+	}
+	var slots []Slot
+	p.mu.Lock()
+	for tr, src := range p.slots {
+		if mid := tr.Mid(); mid != "" {
+			slots = append(slots, Slot{Mid: mid, Source: src})
+		}
+	}
+	p.mu.Unlock()
+	p.send(Event{Type: TypeOffer, SDP: p.pc.LocalDescription().SDP, Slots: slots})
+	return nil
+}
+
+// handle acts on one client message; false closes the connection.
+func (p *Participant) handle(m Message) bool {
+	r := p.room
+	switch m.Type {
+	case TypePing:
+		p.send(Event{Type: TypePong})
+	case TypeAnswer:
+		if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP}); err != nil {
+			p.fail("bad_sdp")
+			return false
+		}
+		p.mu.Lock()
+		pending := p.remoteICE
+		p.remoteICE = nil
+		p.mu.Unlock()
+		for _, c := range pending {
+			_ = p.pc.AddICECandidate(c) // a bad candidate only fails itself
+		}
+		select {
+		case p.answered <- struct{}{}:
+		default:
+		}
+	case TypeCandidate:
+		c := webrtc.ICECandidateInit{Candidate: m.Candidate.Candidate, SDPMid: m.Candidate.SDPMid,
+			SDPMLineIndex: m.Candidate.SDPMLineIndex, UsernameFragment: m.Candidate.UsernameFragment}
+		if p.pc.RemoteDescription() == nil {
+			p.mu.Lock()
+			if len(p.remoteICE) < maxPendingICE {
+				p.remoteICE = append(p.remoteICE, c)
+			}
+			p.mu.Unlock()
+			return true
+		}
+		_ = p.pc.AddICECandidate(c)
+	case TypePublish:
+		p.publish(m.Sources)
+	case TypeRaiseHand:
+		r.raiseHand(p, true)
+	case TypeLowerHand:
+		r.raiseHand(p, false)
+	case TypeGiveFloor, TypeTakeFloor, TypeMute, TypeKick, TypeLock, TypeEnd:
+		if !p.isModerator() {
+			p.send(errorEvent("forbidden"))
+			return true
+		}
+		r.moderate(p, m)
+	}
+	return true
+}
+
+func (p *Participant) allowed(source string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return allowedBy(p.perm, source)
+}
+
+func allowedBy(perm Permissions, source string) bool {
+	switch source {
+	case SourceMicrophone:
+		return perm.Audio
+	case SourceCamera:
+		return perm.Video
+	case SourceScreen:
+		return perm.Screen
+	}
+	return false
+}
+
+func kindOf(source string) webrtc.RTPCodecType {
+	if source == SourceMicrophone {
+		return webrtc.RTPCodecTypeAudio
+	}
+	return webrtc.RTPCodecTypeVideo
+}
+
+// publish makes a receiving slot (a recvonly transceiver) for each source the
+// participant may publish now, and offers them. All or nothing: one source
+// not allowed refuses the request.
+func (p *Participant) publish(sources []string) {
+	p.mu.Lock()
+	for _, s := range sources {
+		if !allowedBy(p.perm, s) {
+			p.mu.Unlock()
+			p.send(errorEvent("track_refused"))
+			return
+		}
+	}
+	have := map[string]int{}
+	for _, s := range p.slots {
+		have[s]++
+	}
+	p.mu.Unlock()
+	added := false
+	for _, s := range sources {
+		if have[s] >= maxSlotsPerSrc {
+			continue // already has a slot for it: the client reuses it
+		}
+		have[s]++
+		tr, err := p.pc.AddTransceiverFromKind(kindOf(s), webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
+		if err != nil {
+			p.send(errorEvent("internal"))
+			return
+		}
+		p.mu.Lock()
+		p.slots[tr] = s
+		p.mu.Unlock()
+		added = true
+	}
+	if added {
+		p.requestNegotiation()
+	}
+}
+
+// onTrack checks a received track against the slot it arrived on and the
+// participant's permissions now (grants are enforced when media arrives, not
+// only at signaling); a refused track is stopped and never forwarded.
+func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	var source string
+	p.mu.Lock()
+	for tr, s := range p.slots {
+		if tr.Receiver() == recv {
+			source = s
+		}
+	}
+	ok := source != "" && allowedBy(p.perm, source) && kindOf(source) == remote.Kind()
+	p.mu.Unlock()
+	if !ok {
+		_ = recv.Stop()
+		p.send(errorEvent("track_refused"))
+		return
+	}
+	p.room.publishTrack(p, source, remote)
+}
+
+// dropSlots forgets the slots of sources no longer allowed, so that a new
+// floor needs a new publish request.
+func (p *Participant) dropSlots() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for tr, s := range p.slots {
+		if !allowedBy(p.perm, s) {
+			delete(p.slots, tr)
+		}
+	}
+}
+
+// subscribe adds t to this participant's PeerConnection. Idempotent: the
+// join and publish paths may both call it for the same pair.
+func (p *Participant) subscribe(t *publishedTrack, announce bool) {
+	id := t.info.ID
+	p.mu.Lock()
+	if _, ok := p.subs[id]; ok || p.closed || t.stopped.Load() || t.owner == p {
+		p.mu.Unlock()
+		return
+	}
+	p.subs[id] = nil
+	p.mu.Unlock()
+
+	tr, err := p.pc.AddTransceiverFromTrack(t.local, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	p.mu.Lock()
+	if err != nil {
+		delete(p.subs, id)
+		p.mu.Unlock()
+		return
+	}
+	sender := tr.Sender()
+	if _, still := p.subs[id]; !still || t.stopped.Load() {
+		delete(p.subs, id)
+		p.mu.Unlock()
+		_ = p.pc.RemoveTrack(sender)
+		return
+	}
+	p.subs[id] = sender
+	p.mu.Unlock()
+	t.subs.Add(1)
+
+	go readRTCP(sender, t)
+	if announce {
+		info := t.info
+		p.send(Event{Type: TypeTrackAdded, Track: &info})
+	}
+	p.requestNegotiation()
+	t.requestKeyframe()
+}
+
+// unsubscribe removes t; forwarding to us has already stopped (t.stopped or
+// the track's owner left).
+func (p *Participant) unsubscribe(t *publishedTrack) {
+	p.mu.Lock()
+	sender, ok := p.subs[t.info.ID]
+	delete(p.subs, t.info.ID)
+	p.mu.Unlock()
+	if !ok {
+		return
+	}
+	if sender != nil {
+		t.subs.Add(-1)
+		if err := p.pc.RemoveTrack(sender); err != nil && !errors.Is(err, webrtc.ErrConnectionClosed) {
+			p.room.m.log.Debug("sfu: remove track", "err", err)
+		}
+	}
+	p.send(Event{Type: TypeTrackRemoved, Track: &TrackInfo{ID: t.info.ID, User: t.info.User, Source: t.info.Source, Kind: t.info.Kind}})
+	p.requestNegotiation()
+}
+
+func (p *Participant) subscribedTracks() []*publishedTrack {
+	p.mu.Lock()
+	ids := make([]string, 0, len(p.subs))
+	for id := range p.subs {
+		ids = append(ids, id)
+	}
+	p.mu.Unlock()
+	return p.room.tracksByID(ids)
+}
+
+// readRTCP reads the subscriber's RTCP for one sender: this runs the
+// interceptors (NACK responder, reports, TWCC) and relays keyframe requests
+// to the publisher. It ends when the sender stops or the PC closes.
+func readRTCP(s *webrtc.RTPSender, t *publishedTrack) {
+	for {
+		pkts, _, err := s.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, pkt := range pkts {
+			switch pkt.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				t.requestKeyframe()
+			}
+		}
+	}
+}
