@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"embed"
+	"errors"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"preau/auth"
 	"preau/db"
 	"preau/ent/directory"
+	"preau/identity"
 )
 
 //go:embed static
@@ -55,8 +57,33 @@ type Server struct {
 	metrics *metrics
 	reg     *prometheus.Registry
 	codes   codeStash
+	mounts  []mount
 	started time.Time
 }
+
+// mount is a real-time handler (a WebSocket endpoint) added by main.
+type mount struct {
+	pattern string
+	h       http.Handler
+}
+
+// Mount adds a handler — a WebSocket endpoint such as the chat hub — behind
+// the site's middleware, so that Principal finds the signed-in person. Call
+// it before Handler.
+func (s *Server) Mount(pattern string, h http.Handler) {
+	s.mounts = append(s.mounts, mount{pattern, h})
+}
+
+// Principal returns the signed-in person of a request that went through the
+// site's middleware (for mounted handlers), or an error when there is none.
+func Principal(r *http.Request) (*identity.Principal, error) {
+	if u := currentUser(r); u != nil {
+		return u.Principal, nil
+	}
+	return nil, errNoSession
+}
+
+var errNoSession = errors.New("web: not signed in")
 
 // New assembles the site from its parts. checks are added to /readyz beside
 // the database.
@@ -97,6 +124,9 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/readyz", s.readyz)
 	r.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	r.Get("/api/openapi.json", s.openapi)
+	for _, m := range s.mounts {
+		r.Handle(m.pattern, m.h)
+	}
 
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.limitBody(s.cfg.MaxBody))

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"preau/auth"
+	"preau/chat"
 	"preau/db"
 	"preau/demo"
 	"preau/web"
@@ -21,6 +22,7 @@ import (
 
 type serveConfig struct {
 	Addr, Data, DatabaseURL string
+	RedisURL                string
 	Demo                    bool
 	DemoPassword            string
 	TLSCert, TLSKey         string
@@ -35,6 +37,7 @@ func parseServe(args []string) (serveConfig, error) {
 	envString(fs, &c.Addr, "addr", "PREAU_ADDR", ":8080", "address to listen on")
 	envString(fs, &c.Data, "data", "PREAU_DATA", "./data", "data directory (SQLite file, files)")
 	envString(fs, &c.DatabaseURL, "database-url", "PREAU_DATABASE_URL", "", "postgres://… to use PostgreSQL instead of SQLite")
+	envString(fs, &c.RedisURL, "redis-url", "PREAU_REDIS_URL", "", "redis://… to fan chat out across nodes (default: in-process)")
 	envBool(fs, &c.Demo, "demo", "PREAU_DEMO", false, "create a demo collège on first start and print its logins")
 	envString(fs, &c.DemoPassword, "demo-password", "PREAU_DEMO_PASSWORD", "preau-demo-2026", "password of every demo account")
 	envString(fs, &c.TLSCert, "tls-cert", "PREAU_TLS_CERT", "", "TLS certificate file (serve HTTPS)")
@@ -119,11 +122,26 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 		printDemo(out, res, cfg)
 	}
 
-	site, err := web.New(web.Config{TrustedProxies: proxies, Demo: cfg.Demo, DemoPassword: cfg.DemoPassword}, log, d, authSvc)
+	// Chat: committed to the database, fanned out in-process or by Redis.
+	var broker chat.Broker = chat.NewMemoryBroker(0)
+	var checks []web.Check
+	if cfg.RedisURL != "" {
+		rb, err := chat.NewRedisBroker(ctx, cfg.RedisURL, 0)
+		if err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+		broker = rb
+		checks = append(checks, web.Check{Name: "redis", Fn: rb.Ping})
+	}
+	defer broker.Close()
+	hub := chat.NewHub(chat.Config{}, chat.NewStore(d), broker, log)
+
+	site, err := web.New(web.Config{TrustedProxies: proxies, Demo: cfg.Demo, DemoPassword: cfg.DemoPassword}, log, d, authSvc, checks...)
 	if err != nil {
 		return err
 	}
 	defer site.Close()
+	site.Mount("/ws/chat", hub.Handler(web.Principal))
 	srv := &http.Server{
 		Handler:           site.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -181,6 +199,11 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	// WebSockets are hijacked connections that http.Server does not track:
+	// the hub closes them (1001, clients reconnect elsewhere) first.
+	if err := hub.Shutdown(sctx); err != nil {
+		log.Warn("chat shutdown", "err", err)
+	}
 	err = srv.Shutdown(sctx)
 	<-purgeDone
 	if err != nil {

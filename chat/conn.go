@@ -1,0 +1,392 @@
+package chat
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// client is one WebSocket connection. Its reader runs in the HTTP handler's
+// goroutine and its writer in one goroutine of its own; nothing else
+// touches the socket. Others reach it only through deliver, which never
+// waits.
+type client struct {
+	h    *Hub
+	conn *websocket.Conn
+	user int64
+
+	out    chan []byte // live frames and replies, bounded
+	replay chan []byte // replayed history, unbuffered: the reader waits on the writer
+
+	dead      chan struct{} // closed by kill
+	closeOnce sync.Once
+	code      websocket.StatusCode
+	reason    string
+
+	mu    sync.Mutex
+	convs map[int64]*convState
+
+	lastTyping map[int64]time.Time // reader only
+	frames     *bucket             // reader only: every frame, a looser limit than sends
+}
+
+// convState is a subscription of one connection to one conversation.
+type convState struct {
+	// syncing: history is being replayed; live frames wait in pending.
+	syncing bool
+	pending []pendingFrame
+	// replayed is the highest seq replayed; live frames at or below it are
+	// duplicates of the replay.
+	replayed int64
+}
+
+type pendingFrame struct {
+	seq   int64
+	frame []byte
+}
+
+// errKilled ends a reader whose connection is being closed.
+var errKilled = errors.New("chat: connection closed")
+
+// opTimeout bounds one database operation of a request.
+const opTimeout = 10 * time.Second
+
+// replayPage is how many stored messages a replay reads at once.
+const replayPage = 200
+
+// kill asks the writer to close the connection with code and reason. The
+// first call wins.
+func (c *client) kill(code websocket.StatusCode, reason string) {
+	c.closeOnce.Do(func() {
+		c.code, c.reason = code, reason
+		close(c.dead)
+	})
+}
+
+// deliver queues a frame without waiting: a live message (seq > 0) while
+// replaying is held back until the replay is done; a full queue closes
+// the connection, which recovers by reconnecting with its last seq.
+// Ephemeral frames (seq 0) are dropped instead.
+func (c *client) deliver(conv, seq int64, frame []byte) {
+	c.mu.Lock()
+	st := c.convs[conv]
+	switch {
+	case st == nil:
+		c.mu.Unlock()
+		return
+	case seq > 0 && st.syncing:
+		if len(st.pending) >= cap(c.out) {
+			c.mu.Unlock()
+			c.slow()
+			return
+		}
+		st.pending = append(st.pending, pendingFrame{seq, frame})
+		c.mu.Unlock()
+		return
+	case seq > 0 && seq <= st.replayed:
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	select {
+	case c.out <- frame:
+		c.h.delivered.Add(1)
+	default:
+		if seq > 0 {
+			c.slow()
+		}
+	}
+}
+
+func (c *client) slow() {
+	c.h.slowClosed.Add(1)
+	c.kill(websocket.StatusTryAgainLater, reasonSlow)
+}
+
+// reply queues a reply to this client's own request.
+func (c *client) reply(frame []byte) {
+	select {
+	case c.out <- frame:
+	default:
+		c.slow()
+	}
+}
+
+// replayFrame hands a frame to the writer, waiting for it: replay is paced
+// by the client's own socket and never fills the live queue.
+func (c *client) replayFrame(frame []byte) error {
+	select {
+	case c.replay <- frame:
+		return nil
+	case <-c.dead:
+		return errKilled
+	}
+}
+
+// serve runs one connection until it ends.
+func (h *Hub) serve(conn *websocket.Conn, user int64) {
+	conn.SetReadLimit(h.cfg.MaxFrame)
+	c := &client{
+		h: h, conn: conn, user: user,
+		out: make(chan []byte, h.cfg.SendQueue), replay: make(chan []byte),
+		dead: make(chan struct{}), convs: map[int64]*convState{},
+		lastTyping: map[int64]time.Time{},
+		frames:     newBucket(5*h.cfg.RateMessages, h.cfg.RateWindow),
+	}
+	if !h.register(c) {
+		conn.Close(websocket.StatusPolicyViolation, reasonTooMany)
+		return
+	}
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		c.writeLoop()
+	}()
+	c.readLoop()
+	c.kill(websocket.StatusNormalClosure, "")
+	<-written
+	c.mu.Lock()
+	convs := make([]int64, 0, len(c.convs))
+	for id := range c.convs {
+		convs = append(convs, id)
+	}
+	c.convs = nil
+	c.mu.Unlock()
+	h.unregister(c, convs)
+}
+
+// writeLoop is the only writer of the socket. Every write has a deadline.
+func (c *client) writeLoop() {
+	ping := time.NewTicker(c.h.cfg.PingInterval)
+	defer ping.Stop()
+	write := func(b []byte) bool {
+		ctx, cancel := context.WithTimeout(c.h.ctx, c.h.cfg.WriteTimeout)
+		defer cancel()
+		if err := c.conn.Write(ctx, websocket.MessageText, b); err != nil {
+			c.kill(websocket.StatusInternalError, "")
+			c.conn.CloseNow()
+			return false
+		}
+		return true
+	}
+	for {
+		select {
+		case <-c.dead:
+			// Close writes the close frame (bounded by the library's own
+			// timeout) and waits for the reader to see the reply.
+			c.conn.Close(c.code, c.reason)
+			return
+		case b := <-c.out:
+			if !write(b) {
+				return
+			}
+		case b := <-c.replay:
+			if !write(b) {
+				return
+			}
+		case <-ping.C:
+			ctx, cancel := context.WithTimeout(c.h.ctx, c.h.cfg.WriteTimeout)
+			err := c.conn.Ping(ctx)
+			cancel()
+			if err != nil {
+				c.kill(websocket.StatusGoingAway, "")
+				c.conn.CloseNow()
+				return
+			}
+		}
+	}
+}
+
+// readLoop reads and handles client frames until the connection ends or is
+// killed.
+func (c *client) readLoop() {
+	for {
+		typ, b, err := c.conn.Read(c.h.ctx)
+		if err != nil {
+			return // closed by the client, the writer, or the read limit (1009)
+		}
+		select {
+		case <-c.dead:
+			return
+		default:
+		}
+		if typ != websocket.MessageText {
+			c.kill(websocket.StatusUnsupportedData, reasonBinary)
+			return
+		}
+		if !c.frames.take(time.Now()) {
+			c.flood()
+			return
+		}
+		r, err := decodeRequest(b)
+		if err != nil {
+			c.reply(encodeError(0, CodeBadRequest))
+			continue
+		}
+		if !c.handle(r) {
+			return
+		}
+	}
+}
+
+func (c *client) flood() {
+	c.h.floodClosed.Add(1)
+	c.kill(websocket.StatusPolicyViolation, reasonFlood)
+}
+
+// handle runs one request; false ends the connection.
+func (c *client) handle(r request) bool {
+	ctx, cancel := context.WithTimeout(c.h.ctx, opTimeout)
+	defer cancel()
+	switch r.Type {
+	case TypePing:
+		c.reply(encode(TypePong, r.ID, nil))
+	case TypeSend:
+		if !c.h.allow(c.user) {
+			c.flood()
+			return false
+		}
+		c.send(ctx, r.ID, r.Send)
+	case TypeSubscribe:
+		for _, it := range r.Subscribe.Conversations {
+			// Replay is paced by the client: no deadline for the whole.
+			if err := c.subscribe(c.h.ctx, r.ID, it); err != nil {
+				return false
+			}
+		}
+	case TypeRead:
+		if err := c.h.store.MarkRead(ctx, r.Read.Conversation, c.user, r.Read.Seq); err != nil {
+			c.fail(r.ID, err)
+		}
+	case TypeTyping:
+		c.typing(ctx, r.ID, r.Typing.Conversation)
+	}
+	return true
+}
+
+// fail answers a request with the error's code.
+func (c *client) fail(id int64, err error) {
+	code := CodeInternal
+	switch {
+	case errors.Is(err, ErrNotFound):
+		code = CodeNotFound
+	case errors.Is(err, ErrTooLong):
+		code = CodeTooLong
+	case errors.Is(err, ErrInvalid):
+		code = CodeBadRequest
+	default:
+		c.h.log.Error("chat: request failed", "user", c.user, "err", err)
+	}
+	c.reply(encodeError(id, code))
+}
+
+// send stores the message, acknowledges it once committed, then broadcasts
+// it if it is new (a resend is acknowledged again, not broadcast again).
+func (c *client) send(ctx context.Context, id int64, s *sendData) {
+	m, created, err := c.h.store.post(ctx, s.Conversation, c.user, s.ClientID, s.Body)
+	if err != nil {
+		c.fail(id, err)
+		return
+	}
+	c.reply(encode(TypeAck, id, AckData{Conversation: m.ConversationID, ClientID: m.ClientID, Seq: m.Seq}))
+	if created {
+		c.h.broadcast(ctx, m.ConversationID, m.Seq, encodeMessage(m))
+	}
+}
+
+// subscribe checks membership, joins the topic, replays what the client
+// missed, then switches the conversation to live. A non-nil error ends the
+// connection.
+func (c *client) subscribe(ctx context.Context, id int64, it SubscribeItem) error {
+	opCtx, cancel := context.WithTimeout(ctx, opTimeout)
+	ok, err := c.h.store.IsMember(opCtx, it.ID, c.user)
+	cancel()
+	if err != nil || !ok {
+		if err == nil {
+			err = ErrNotFound
+		}
+		c.fail(id, err)
+		return nil
+	}
+	c.mu.Lock()
+	st, joined := c.convs[it.ID]
+	if !joined {
+		st = &convState{}
+		c.convs[it.ID] = st
+	}
+	st.syncing, st.replayed = true, it.AfterSeq
+	c.mu.Unlock()
+	if !joined {
+		if err := c.h.join(ctx, it.ID, c); err != nil {
+			return err
+		}
+	}
+	after := it.AfterSeq
+	for {
+		opCtx, cancel := context.WithTimeout(ctx, opTimeout)
+		ms, err := c.h.store.Since(opCtx, it.ID, after, replayPage)
+		cancel()
+		if err != nil {
+			c.fail(id, err)
+			return err
+		}
+		for _, m := range ms {
+			if err := c.replayFrame(encodeMessage(m)); err != nil {
+				return err
+			}
+			after = m.Seq
+		}
+		if len(ms) < replayPage {
+			break
+		}
+	}
+	if err := c.replayFrame(encode(TypeSubscribed, id, SubscribedData{Conversation: it.ID, Seq: after})); err != nil {
+		return err
+	}
+	// Flush what arrived live during the replay, then go live.
+	for {
+		c.mu.Lock()
+		st.replayed = max(st.replayed, after)
+		p := st.pending
+		st.pending = nil
+		if len(p) == 0 {
+			st.syncing = false
+			c.mu.Unlock()
+			return nil
+		}
+		c.mu.Unlock()
+		slices.SortFunc(p, func(a, b pendingFrame) int { return cmp.Compare(a.seq, b.seq) })
+		for _, f := range p {
+			if f.seq <= after {
+				continue
+			}
+			if err := c.replayFrame(f.frame); err != nil {
+				return err
+			}
+			after = f.seq
+		}
+	}
+}
+
+// typing tells the conversation's other subscribers that the user types, at
+// most once every 2 s per conversation; dropped rather than queued.
+func (c *client) typing(ctx context.Context, id, conv int64) {
+	c.mu.Lock()
+	_, ok := c.convs[conv]
+	c.mu.Unlock()
+	if !ok {
+		c.reply(encodeError(id, CodeNotFound))
+		return
+	}
+	now := time.Now()
+	if now.Sub(c.lastTyping[conv]) < 2*time.Second {
+		return
+	}
+	c.lastTyping[conv] = now
+	c.h.broadcast(ctx, conv, 0, encode(TypeTyping, 0, TypingData{Conversation: conv, User: c.user}))
+}

@@ -1,0 +1,61 @@
+// Package chat is Préau's messaging core: conversations (class channels,
+// groups, private conversations, lesson chats), their messages with
+// per-conversation sequence numbers, and the WebSocket hub that delivers
+// them live.
+//
+// # Pieces
+//
+//   - Store keeps conversations, members and messages in the database
+//     (SQLite or PostgreSQL, one portable schema: db/migrations/0003_chat.sql).
+//   - Broker carries committed messages between nodes: MemoryBroker in one
+//     process (the default), RedisBroker (pub/sub) when several nodes run.
+//   - Hub serves the WebSocket endpoint (Hub.Handler); docs/protocol.md
+//     describes its messages and close codes.
+//
+// # Delivery guarantees
+//
+// Sequence numbers. Store.Post increments conversations.last_seq and inserts
+// the message in one transaction. The UPDATE serialises posters of one
+// conversation (a row lock on PostgreSQL, the single writer on SQLite), so
+// seqs are 1, 2, 3… with no gap or duplicate, on any number of nodes.
+//
+// Ack after commit. The hub answers "ack" only after Post has returned, that
+// is after the commit. A database failure gives an "error", never an ack:
+// an acknowledged message is never lost.
+//
+// Idempotent resend. (conversation, sender, client_id) is unique; a resend
+// returns the stored message (same seq) and stores and broadcasts nothing.
+//
+// Recovery by seq. A client subscribes with the last seq it holds; the hub
+// replays everything after it from the database, in order, sends
+// "subscribed", then goes live. Live messages that arrive during the replay
+// wait in the connection's state and are sent afterwards; those already
+// replayed are skipped, so each message reaches a connection once. Live
+// messages from concurrent senders may arrive out of seq order; clients
+// order by seq and resume from the highest seq below which they hold
+// everything.
+//
+// The broker only fans out. After the commit, the hub delivers the message
+// to its own connections directly and publishes it, tagged with its node id,
+// on the conversation's topic; other nodes deliver it to theirs, and each
+// node ignores its own. The broker is never the record: if Redis is down,
+// each node still serves its own clients, and clients of other nodes catch
+// up by seq when they reconnect.
+//
+// # The real-time path
+//
+// Each connection has one reader (the HTTP handler's goroutine) and one
+// writer goroutine; nothing else touches the socket. Fan-out puts the same
+// encoded bytes on every subscriber's bounded queue (Config.SendQueue)
+// without waiting: a connection whose queue is full is closed with 1013 and
+// recovers by reconnecting. Replayed history goes through an unbuffered
+// channel, so a long replay is paced by the client's own socket and never
+// fills the live queue. No lock is held while writing to a socket; every
+// write has a deadline; the server pings every 30 s.
+//
+// Limits (SECURITY.md): frames ≤ 16 KiB (1009 beyond), bodies ≤ 4,000
+// characters, 20 sends per 10 s per user (1008 beyond), 5 connections per
+// user. The sender of a message is always the session's user. Frames with
+// unknown fields or duplicate keys are refused. A conversation the user is
+// not a member of answers not_found, exactly like one that does not exist.
+package chat

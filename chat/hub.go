@@ -1,0 +1,390 @@
+package chat
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"preau/identity"
+)
+
+// Config tunes a Hub; the zero value gives the defaults of SECURITY.md.
+type Config struct {
+	// SendQueue is how many frames may wait for one connection before it is
+	// closed as too slow (1013). Default 256.
+	SendQueue int
+	// MaxFrame is the largest client frame in bytes; a larger one closes the
+	// connection (1009). Default 16 KiB.
+	MaxFrame int64
+	// RateMessages sends per RateWindow are allowed to one user on this
+	// node; more closes the connection (1008). Default 20 per 10 s.
+	RateMessages int
+	RateWindow   time.Duration
+	// MaxConnsPerUser is the most connections one user holds on this node.
+	// Default 5.
+	MaxConnsPerUser int
+	// PingInterval is how often the server pings. Default 30 s.
+	PingInterval time.Duration
+	// WriteTimeout bounds every write to a socket. Default 10 s.
+	WriteTimeout time.Duration
+	// Namespace prefixes broker topics, so that several deployments (or
+	// test runs) can share one Redis. Default "preau".
+	Namespace string
+	// OriginPatterns are other origins allowed at the handshake, as host
+	// patterns ("ent.example.fr"); the page's own host is always allowed.
+	OriginPatterns []string
+}
+
+func (c Config) withDefaults() Config {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.SendQueue, 256)
+	if c.MaxFrame <= 0 {
+		c.MaxFrame = 16 << 10
+	}
+	def(&c.RateMessages, 20)
+	defDur(&c.RateWindow, 10*time.Second)
+	def(&c.MaxConnsPerUser, 5)
+	defDur(&c.PingInterval, 30*time.Second)
+	defDur(&c.WriteTimeout, 10*time.Second)
+	if c.Namespace == "" {
+		c.Namespace = "preau"
+	}
+	return c
+}
+
+// Close reasons, French since a page may show them.
+const (
+	reasonFlood    = "Trop de messages envoyés : la connexion est fermée."
+	reasonSlow     = "Connexion trop lente : reconnexion nécessaire."
+	reasonTooMany  = "Trop de connexions ouvertes pour ce compte."
+	reasonShutdown = "Le serveur redémarre : reconnexion nécessaire."
+	reasonBinary   = "Seuls les messages texte sont acceptés."
+)
+
+// Stats are counters for /metrics and tests.
+type Stats struct {
+	Connections   int    // open connections
+	Topics        int    // conversations with a local subscriber
+	Delivered     uint64 // frames queued to connections
+	SlowClosed    uint64 // connections closed because their queue was full
+	FloodClosed   uint64 // connections closed for exceeding the rate
+	BrokerErrors  uint64 // failed publishes (the message still reached local clients)
+	BrokerDropped uint64 // payloads the broker dropped (Broker.Dropped)
+}
+
+// Hub serves the chat WebSocket: it accepts connections, stores messages,
+// and fans committed messages out to local connections and, through the
+// Broker, to the other nodes.
+type Hub struct {
+	cfg    Config
+	store  *Store
+	broker Broker
+	log    *slog.Logger
+	node   uint64 // this hub's id in broker payloads, to skip its own
+
+	ctx    context.Context // the hub's life; cancelled at the end of Shutdown
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	closed  bool
+	topics  map[int64]*topic
+	clients map[*client]struct{}
+	perUser map[int64]int
+	rates   map[int64]*bucket
+
+	conns    sync.WaitGroup // connections being served
+	topicsWG sync.WaitGroup // broker readers
+
+	delivered, slowClosed, floodClosed, brokerErrors atomic.Uint64
+}
+
+// topic is a conversation with local subscribers.
+type topic struct {
+	ready  chan struct{} // closed once the broker subscription is settled
+	cancel context.CancelFunc
+	// clients is replaced, never modified, so fan-out reads it without
+	// copying.
+	clients []*client
+}
+
+// NewHub returns a hub. The broker belongs to the caller, who closes it
+// after Shutdown.
+func NewHub(cfg Config, store *Store, broker Broker, log *slog.Logger) *Hub {
+	var b [8]byte
+	rand.Read(b[:])
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Hub{
+		cfg: cfg.withDefaults(), store: store, broker: broker, log: log,
+		node: binary.BigEndian.Uint64(b[:]), ctx: ctx, cancel: cancel,
+		topics: map[int64]*topic{}, clients: map[*client]struct{}{},
+		perUser: map[int64]int{}, rates: map[int64]*bucket{},
+	}
+}
+
+// Handler is the WebSocket endpoint. auth returns the session's user; an
+// error or a nil principal answers 401 before any upgrade. The Origin
+// header is checked by the upgrade (same host, or Config.OriginPatterns).
+func (h *Hub) Handler(auth func(*http.Request) (*identity.Principal, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := auth(r)
+		if err != nil || p == nil {
+			http.Error(w, "Connexion requise.", http.StatusUnauthorized)
+			return
+		}
+		h.mu.Lock()
+		closed := h.closed
+		h.mu.Unlock()
+		if closed {
+			http.Error(w, "Service en cours d’arrêt.", http.StatusServiceUnavailable)
+			return
+		}
+		conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.cfg.OriginPatterns})
+		if err != nil {
+			return // Accept has answered
+		}
+		h.serve(conn, p.UserID)
+	})
+}
+
+// Stats returns the hub's counters.
+func (h *Hub) Stats() Stats {
+	h.mu.Lock()
+	s := Stats{Connections: len(h.clients), Topics: len(h.topics)}
+	h.mu.Unlock()
+	s.Delivered = h.delivered.Load()
+	s.SlowClosed = h.slowClosed.Load()
+	s.FloodClosed = h.floodClosed.Load()
+	s.BrokerErrors = h.brokerErrors.Load()
+	s.BrokerDropped = h.broker.Dropped()
+	return s
+}
+
+// Shutdown closes every connection with 1001 (going away) so that clients
+// reconnect elsewhere, refuses new ones, and waits for them to end or for
+// ctx.
+func (h *Hub) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	h.closed = true
+	cs := make([]*client, 0, len(h.clients))
+	for c := range h.clients {
+		cs = append(cs, c)
+	}
+	h.mu.Unlock()
+	for _, c := range cs {
+		c.kill(websocket.StatusGoingAway, reasonShutdown)
+	}
+	done := make(chan struct{})
+	go func() {
+		h.conns.Wait()
+		h.topicsWG.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	h.cancel() // aborts reads still blocked, when ctx ran out
+	<-done
+	return err
+}
+
+// register adds a connection unless the user has too many or the hub is
+// closing.
+func (h *Hub) register(c *client) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed || h.perUser[c.user] >= h.cfg.MaxConnsPerUser {
+		return false
+	}
+	h.clients[c] = struct{}{}
+	h.perUser[c.user]++
+	h.conns.Add(1)
+	return true
+}
+
+func (h *Hub) unregister(c *client, convs []int64) {
+	for _, id := range convs {
+		h.leave(id, c)
+	}
+	h.mu.Lock()
+	delete(h.clients, c)
+	if h.perUser[c.user]--; h.perUser[c.user] <= 0 {
+		delete(h.perUser, c.user)
+		delete(h.rates, c.user)
+	}
+	h.mu.Unlock()
+	h.conns.Done()
+}
+
+// allow takes one send from the user's rate bucket.
+func (h *Hub) allow(user int64) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	b := h.rates[user]
+	if b == nil {
+		b = newBucket(h.cfg.RateMessages, h.cfg.RateWindow)
+		h.rates[user] = b
+	}
+	return b.take(time.Now())
+}
+
+func (h *Hub) topicName(conv int64) string {
+	return h.cfg.Namespace + ":chat:conv:" + strconv.FormatInt(conv, 10)
+}
+
+// join adds c to the conversation's topic, subscribing to the broker when c
+// is the first local subscriber. The caller has already marked c as
+// syncing on conv.
+func (h *Hub) join(ctx context.Context, conv int64, c *client) error {
+	h.mu.Lock()
+	t := h.topics[conv]
+	first := t == nil
+	if first {
+		t = &topic{ready: make(chan struct{})}
+		h.topics[conv] = t
+	}
+	t.clients = append(t.clients[:len(t.clients):len(t.clients)], c)
+	h.mu.Unlock()
+	if !first {
+		select {
+		case <-t.ready:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	defer close(t.ready)
+	tctx, cancel := context.WithCancel(h.ctx)
+	ch, err := h.broker.Subscribe(tctx, h.topicName(conv))
+	if err != nil {
+		// Local clients are still served; other nodes' messages reach
+		// them on their next reconnect.
+		cancel()
+		h.log.Warn("chat: broker subscribe failed; serving local clients only", "conversation", conv, "err", err)
+		return nil
+	}
+	h.mu.Lock()
+	t.cancel = cancel
+	h.mu.Unlock()
+	h.topicsWG.Add(1)
+	go func() {
+		defer h.topicsWG.Done()
+		for p := range ch {
+			h.fromBroker(p)
+		}
+	}()
+	return nil
+}
+
+// leave removes c from the conversation's topic, and drops the topic (and
+// its broker subscription) when no local client remains.
+func (h *Hub) leave(conv int64, c *client) {
+	h.mu.Lock()
+	t := h.topics[conv]
+	if t == nil {
+		h.mu.Unlock()
+		return
+	}
+	next := make([]*client, 0, len(t.clients))
+	for _, x := range t.clients {
+		if x != c {
+			next = append(next, x)
+		}
+	}
+	t.clients = next
+	var cancel context.CancelFunc
+	if len(next) == 0 {
+		delete(h.topics, conv)
+		cancel = t.cancel
+	}
+	h.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// Broker payloads: node id, conversation, seq (0 for ephemeral frames such
+// as typing), then the frame that clients receive unchanged.
+const payloadHeader = 24
+
+func (h *Hub) payload(conv, seq int64, frame []byte) []byte {
+	p := make([]byte, payloadHeader+len(frame))
+	binary.BigEndian.PutUint64(p[0:], h.node)
+	binary.BigEndian.PutUint64(p[8:], uint64(conv))
+	binary.BigEndian.PutUint64(p[16:], uint64(seq))
+	copy(p[payloadHeader:], frame)
+	return p
+}
+
+func (h *Hub) fromBroker(p []byte) {
+	if len(p) < payloadHeader || binary.BigEndian.Uint64(p) == h.node {
+		return // malformed, or ours: already delivered locally
+	}
+	conv := int64(binary.BigEndian.Uint64(p[8:]))
+	seq := int64(binary.BigEndian.Uint64(p[16:]))
+	h.fanout(conv, seq, p[payloadHeader:])
+}
+
+// broadcast delivers a committed message's frame to local subscribers and
+// publishes it for the other nodes. The frame is encoded once.
+func (h *Hub) broadcast(ctx context.Context, conv, seq int64, frame []byte) {
+	h.fanout(conv, seq, frame)
+	if err := h.broker.Publish(ctx, h.topicName(conv), h.payload(conv, seq, frame)); err != nil {
+		h.brokerErrors.Add(1)
+		h.log.Warn("chat: publish failed; other nodes catch up on reconnect", "conversation", conv, "err", err)
+	}
+}
+
+// fanout queues the same frame on every local subscriber, never waiting.
+func (h *Hub) fanout(conv, seq int64, frame []byte) {
+	h.mu.Lock()
+	var cs []*client
+	if t := h.topics[conv]; t != nil {
+		cs = t.clients
+	}
+	h.mu.Unlock()
+	for _, c := range cs {
+		c.deliver(conv, seq, frame)
+	}
+}
+
+// bucket is a token bucket: n tokens refilled evenly over window.
+type bucket struct {
+	tokens, max, perSec float64
+	last                time.Time
+}
+
+func newBucket(n int, window time.Duration) *bucket {
+	return &bucket{tokens: float64(n), max: float64(n), perSec: float64(n) / window.Seconds()}
+}
+
+func (b *bucket) take(now time.Time) bool {
+	if !b.last.IsZero() {
+		b.tokens = min(b.max, b.tokens+now.Sub(b.last).Seconds()*b.perSec)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}

@@ -1,0 +1,509 @@
+package chat
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"preau/db"
+	"preau/ent/directory"
+)
+
+// Errors of the chat store. A conversation the user is not a member of is
+// ErrNotFound, exactly like one that does not exist.
+var (
+	ErrNotFound  = errors.New("chat: not found")
+	ErrForbidden = errors.New("chat: not the author")
+	ErrTooLate   = errors.New("chat: edit window closed")
+	ErrInvalid   = errors.New("chat: invalid")
+)
+
+// Kind is what a conversation is for.
+type Kind string
+
+// Conversation kinds; the values are stored.
+const (
+	KindClass        Kind = "class"         // a class's pupils and teachers
+	KindClassParents Kind = "class_parents" // a class's parents and teachers
+	KindGroup        Kind = "group"
+	KindPrivate      Kind = "private"
+	KindLesson       Kind = "lesson" // a live lesson's chat
+)
+
+func (k Kind) valid() bool {
+	switch k {
+	case KindClass, KindClassParents, KindGroup, KindPrivate, KindLesson:
+		return true
+	}
+	return false
+}
+
+// Member roles; the values are stored.
+const (
+	RoleMember    = "member"
+	RoleModerator = "moderator"
+)
+
+// EditWindow is how long an author may edit or delete their message.
+const EditWindow = 15 * time.Minute
+
+// Conversation is a conversation's row.
+type Conversation struct {
+	ID          int64
+	Kind        Kind
+	StructureID int64
+	ClassID     int64 // 0 when not bound to a class
+	Title       string
+	CreatedBy   int64 // 0: created by Préau
+	CreatedAtMs int64
+	LastSeq     int64
+}
+
+// Member is a user's membership of a conversation.
+type Member struct {
+	UserID      int64
+	Role        string
+	LastReadSeq int64
+	JoinedAtMs  int64
+}
+
+// Message is a stored message. A deleted message keeps its seq and loses its
+// body.
+type Message struct {
+	ConversationID int64
+	Seq            int64
+	SenderID       int64
+	ClientID       string
+	Body           string
+	CreatedAtMs    int64
+	EditedAtMs     int64
+	DeletedAtMs    int64
+}
+
+// Store keeps conversations, members and messages in the database.
+type Store struct {
+	db  *db.DB
+	dir *directory.Store
+	// now is the clock; tests move it.
+	now func() time.Time
+}
+
+// NewStore returns a store over d.
+func NewStore(d *db.DB) *Store {
+	return &Store{db: d, dir: directory.New(d), now: time.Now}
+}
+
+func (s *Store) nowMs() int64 { return s.now().UnixMilli() }
+
+// CreateConversation creates a conversation; ID, CreatedAtMs and LastSeq
+// are set by the store. The creator, when not 0, becomes a moderator.
+func (s *Store) CreateConversation(ctx context.Context, c Conversation) (Conversation, error) {
+	if !c.Kind.valid() {
+		return c, fmt.Errorf("%w: kind %q", ErrInvalid, c.Kind)
+	}
+	if err := checkText(c.Title, maxTitleChars); err != nil {
+		return c, err
+	}
+	c.CreatedAtMs, c.LastSeq = s.nowMs(), 0
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		if err := tx.QueryRow(ctx, `INSERT INTO conversations (kind, structure_id, class_id, title, created_by, created_at_ms)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, string(c.Kind), c.StructureID, nullID(c.ClassID), c.Title,
+			c.CreatedBy, c.CreatedAtMs).Scan(&c.ID); err != nil {
+			return err
+		}
+		if c.CreatedBy != 0 {
+			return addMember(ctx, tx, c.ID, c.CreatedBy, RoleModerator, c.CreatedAtMs)
+		}
+		return nil
+	})
+	if err != nil {
+		return c, fmt.Errorf("chat: create conversation: %w", err)
+	}
+	return c, nil
+}
+
+// Conversation returns one conversation.
+func (s *Store) Conversation(ctx context.Context, id int64) (Conversation, error) {
+	var c Conversation
+	var class sql.NullInt64
+	err := s.db.QueryRow(ctx, `SELECT id, kind, structure_id, class_id, title, created_by, created_at_ms, last_seq
+		FROM conversations WHERE id = ?`, id).Scan(&c.ID, &c.Kind, &c.StructureID, &class, &c.Title,
+		&c.CreatedBy, &c.CreatedAtMs, &c.LastSeq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, ErrNotFound
+	}
+	c.ClassID = class.Int64
+	return c, err
+}
+
+// AddMember adds a user to a conversation; adding an existing member again
+// changes nothing.
+func (s *Store) AddMember(ctx context.Context, convID, userID int64, role string) error {
+	if role != RoleMember && role != RoleModerator {
+		return fmt.Errorf("%w: role %q", ErrInvalid, role)
+	}
+	if err := addMember(ctx, s.db, convID, userID, role, s.nowMs()); err != nil {
+		return fmt.Errorf("chat: add member: %w", err)
+	}
+	return nil
+}
+
+func addMember(ctx context.Context, q db.Querier, convID, userID int64, role string, at int64) error {
+	_, err := q.Exec(ctx, `INSERT INTO conversation_members (conversation_id, user_id, role, joined_at_ms)
+		VALUES (?, ?, ?, ?) ON CONFLICT (conversation_id, user_id) DO NOTHING`, convID, userID, role, at)
+	return err
+}
+
+// Members lists a conversation's members by user id.
+func (s *Store) Members(ctx context.Context, convID int64) ([]Member, error) {
+	rows, err := s.db.Query(ctx, `SELECT user_id, role, last_read_seq, joined_at_ms FROM conversation_members
+		WHERE conversation_id = ? ORDER BY user_id`, convID)
+	if err != nil {
+		return nil, fmt.Errorf("chat: members: %w", err)
+	}
+	defer rows.Close()
+	var out []Member
+	for rows.Next() {
+		var m Member
+		if err := rows.Scan(&m.UserID, &m.Role, &m.LastReadSeq, &m.JoinedAtMs); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// IsMember reports whether the user belongs to the conversation.
+func (s *Store) IsMember(ctx context.Context, convID, userID int64) (bool, error) {
+	var one int
+	err := s.db.QueryRow(ctx, "SELECT 1 FROM conversation_members WHERE conversation_id = ? AND user_id = ?",
+		convID, userID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("chat: is member: %w", err)
+	}
+	return true, nil
+}
+
+// EnsureClassChannel returns the class's channel (kind "class"), creating it
+// if needed, and makes its members the class's pupils (members) and current
+// teachers (moderators): newcomers are added, people who left are removed.
+func (s *Store) EnsureClassChannel(ctx context.Context, classID int64) (Conversation, error) {
+	class, err := s.dir.Class(ctx, classID)
+	if err != nil {
+		return Conversation{}, fmt.Errorf("chat: class channel %d: %w", classID, err)
+	}
+	pupils, err := s.dir.ClassPupils(ctx, classID)
+	if err != nil {
+		return Conversation{}, fmt.Errorf("chat: class channel %d: %w", classID, err)
+	}
+	teachings, err := s.dir.ClassTeachings(ctx, classID)
+	if err != nil {
+		return Conversation{}, fmt.Errorf("chat: class channel %d: %w", classID, err)
+	}
+	want := map[int64]string{}
+	for _, p := range pupils {
+		want[p.ID] = RoleMember
+	}
+	for _, t := range teachings {
+		want[t.TeacherID] = RoleModerator
+	}
+	var c Conversation
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		now := s.nowMs()
+		err := tx.QueryRow(ctx, "SELECT id, last_seq, created_at_ms FROM conversations WHERE class_id = ? AND kind = ?",
+			classID, string(KindClass)).Scan(&c.ID, &c.LastSeq, &c.CreatedAtMs)
+		if errors.Is(err, sql.ErrNoRows) {
+			c.CreatedAtMs = now
+			err = tx.QueryRow(ctx, `INSERT INTO conversations (kind, structure_id, class_id, title, created_by, created_at_ms)
+				VALUES (?, ?, ?, ?, 0, ?) RETURNING id`, string(KindClass), class.StructureID, classID, class.Name, now).Scan(&c.ID)
+		}
+		if err != nil {
+			return err
+		}
+		c.Kind, c.StructureID, c.ClassID, c.Title = KindClass, class.StructureID, classID, class.Name
+		rows, err := tx.Query(ctx, "SELECT user_id, role FROM conversation_members WHERE conversation_id = ?", c.ID)
+		if err != nil {
+			return err
+		}
+		have := map[int64]string{}
+		for rows.Next() {
+			var id int64
+			var role string
+			if err := rows.Scan(&id, &role); err != nil {
+				rows.Close()
+				return err
+			}
+			have[id] = role
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for id, role := range have {
+			if _, ok := want[id]; !ok {
+				if _, err := tx.Exec(ctx, "DELETE FROM conversation_members WHERE conversation_id = ? AND user_id = ?", c.ID, id); err != nil {
+					return err
+				}
+			} else if want[id] != role {
+				if _, err := tx.Exec(ctx, "UPDATE conversation_members SET role = ? WHERE conversation_id = ? AND user_id = ?", want[id], c.ID, id); err != nil {
+					return err
+				}
+			}
+		}
+		for id, role := range want {
+			if _, ok := have[id]; !ok {
+				if err := addMember(ctx, tx, c.ID, id, role, now); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Conversation{}, fmt.Errorf("chat: class channel %d: %w", classID, err)
+	}
+	return c, nil
+}
+
+// Limits on what Post accepts.
+const (
+	MaxBodyChars   = 4000
+	MaxClientIDLen = 64
+	maxTitleChars  = 200
+	messageColumns = "conversation_id, seq, sender_id, client_id, body, created_at_ms, edited_at_ms, deleted_at_ms"
+)
+
+func scanMessage(r interface{ Scan(...any) error }, m *Message) error {
+	return r.Scan(&m.ConversationID, &m.Seq, &m.SenderID, &m.ClientID, &m.Body, &m.CreatedAtMs, &m.EditedAtMs, &m.DeletedAtMs)
+}
+
+// Post stores a message from sender, who must be a member (ErrNotFound
+// otherwise), with the conversation's next seq. It is idempotent on
+// (sender, clientID): a resend returns the original message and stores
+// nothing. The returned message is committed.
+func (s *Store) Post(ctx context.Context, convID, sender int64, clientID, body string) (Message, error) {
+	m, _, err := s.post(ctx, convID, sender, clientID, body)
+	return m, err
+}
+
+// post is Post that also reports whether the message is new (false for a
+// resend), so that the hub broadcasts a message once.
+func (s *Store) post(ctx context.Context, convID, sender int64, clientID, body string) (m Message, created bool, err error) {
+	if err := CheckClientID(clientID); err != nil {
+		return Message{}, false, err
+	}
+	if err := CheckBody(body); err != nil {
+		return Message{}, false, err
+	}
+	m = Message{ConversationID: convID, SenderID: sender, ClientID: clientID, Body: body}
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		err := scanMessage(tx.QueryRow(ctx, "SELECT "+messageColumns+
+			" FROM messages WHERE conversation_id = ? AND sender_id = ? AND client_id = ?", convID, sender, clientID), &m)
+		if err == nil {
+			return nil // a resend: the original, nothing stored
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		// The UPDATE takes the conversation row's write lock (PostgreSQL) or
+		// runs under SQLite's single writer: concurrent posters queue here,
+		// and each reads back its own seq. Membership is checked in the
+		// same statement.
+		err = tx.QueryRow(ctx, `UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ? AND EXISTS
+			(SELECT 1 FROM conversation_members WHERE conversation_id = ? AND user_id = ?) RETURNING last_seq`,
+			convID, convID, sender).Scan(&m.Seq)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		m.CreatedAtMs = s.nowMs()
+		created = true
+		_, err = tx.Exec(ctx, "INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+			convID, m.Seq, sender, clientID, body, m.CreatedAtMs)
+		return err
+	})
+	if err != nil && db.IsUniqueViolation(err) {
+		created = false
+		// A concurrent resend of the same client_id won the race; its
+		// transaction is committed, ours rolled back with its seq.
+		err = scanMessage(s.db.QueryRow(ctx, "SELECT "+messageColumns+
+			" FROM messages WHERE conversation_id = ? AND sender_id = ? AND client_id = ?", convID, sender, clientID), &m)
+	}
+	if errors.Is(err, ErrNotFound) {
+		return Message{}, false, ErrNotFound
+	}
+	if err != nil {
+		return Message{}, false, fmt.Errorf("chat: post in %d: %w", convID, err)
+	}
+	return m, created, nil
+}
+
+// Since returns up to limit messages of a conversation with seq > afterSeq,
+// in seq order. limit ≤ 0 means 100; it is capped at 1000.
+func (s *Store) Since(ctx context.Context, convID, afterSeq int64, limit int) ([]Message, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 1000)
+	rows, err := s.db.Query(ctx, "SELECT "+messageColumns+
+		" FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?", convID, afterSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("chat: since: %w", err)
+	}
+	defer rows.Close()
+	var out []Message
+	for rows.Next() {
+		var m Message
+		if err := scanMessage(rows, &m); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Edit replaces the body of the author's own message within EditWindow.
+func (s *Store) Edit(ctx context.Context, convID, seq, author int64, body string) (Message, error) {
+	if err := CheckBody(body); err != nil {
+		return Message{}, err
+	}
+	return s.change(ctx, convID, seq, author, "body = ?, edited_at_ms = ?", body)
+}
+
+// Delete clears the body of the author's own message within EditWindow; the
+// message keeps its seq so that no gap appears.
+func (s *Store) Delete(ctx context.Context, convID, seq, author int64) (Message, error) {
+	return s.change(ctx, convID, seq, author, "body = '', deleted_at_ms = ?")
+}
+
+func (s *Store) change(ctx context.Context, convID, seq, author int64, set string, args ...any) (Message, error) {
+	var m Message
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		err := scanMessage(tx.QueryRow(ctx, "SELECT "+messageColumns+" FROM messages WHERE conversation_id = ? AND seq = ?",
+			convID, seq), &m)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		now := s.nowMs()
+		switch {
+		case m.DeletedAtMs != 0:
+			return ErrNotFound
+		case m.SenderID != author:
+			return ErrForbidden
+		case now-m.CreatedAtMs > EditWindow.Milliseconds():
+			return ErrTooLate
+		}
+		args = append(args, now, convID, seq)
+		if _, err := tx.Exec(ctx, "UPDATE messages SET "+set+" WHERE conversation_id = ? AND seq = ?", args...); err != nil {
+			return err
+		}
+		return scanMessage(tx.QueryRow(ctx, "SELECT "+messageColumns+" FROM messages WHERE conversation_id = ? AND seq = ?",
+			convID, seq), &m)
+	})
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrForbidden) || errors.Is(err, ErrTooLate) {
+		return Message{}, err
+	}
+	if err != nil {
+		return Message{}, fmt.Errorf("chat: change %d/%d: %w", convID, seq, err)
+	}
+	return m, nil
+}
+
+// MarkRead records that the member has read up to seq (never backwards,
+// never past the conversation's last message).
+func (s *Store) MarkRead(ctx context.Context, convID, userID, seq int64) error {
+	var last int64
+	err := s.db.QueryRow(ctx, `SELECT c.last_seq FROM conversations c JOIN conversation_members m
+		ON m.conversation_id = c.id WHERE c.id = ? AND m.user_id = ?`, convID, userID).Scan(&last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err == nil {
+		seq = min(seq, last)
+		_, err = s.db.Exec(ctx, `UPDATE conversation_members SET last_read_seq = ?
+			WHERE conversation_id = ? AND user_id = ? AND last_read_seq < ?`, seq, convID, userID, seq)
+	}
+	if err != nil {
+		return fmt.Errorf("chat: mark read: %w", err)
+	}
+	return nil
+}
+
+// Unread returns, for each conversation of the user, how many messages of
+// others that are not deleted come after the user's last read seq.
+func (s *Store) Unread(ctx context.Context, userID int64) (map[int64]int, error) {
+	rows, err := s.db.Query(ctx, `SELECT m.conversation_id, COUNT(g.seq) FROM conversation_members m
+		LEFT JOIN messages g ON g.conversation_id = m.conversation_id AND g.seq > m.last_read_seq
+			AND g.sender_id <> m.user_id AND g.deleted_at_ms = 0
+		WHERE m.user_id = ? GROUP BY m.conversation_id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("chat: unread: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]int{}
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// CheckBody reports whether a message body is acceptable: valid UTF-8, not
+// blank, no NUL, at most MaxBodyChars characters.
+func CheckBody(body string) error {
+	if strings.TrimSpace(body) == "" {
+		return fmt.Errorf("%w: empty body", ErrInvalid)
+	}
+	return checkText(body, MaxBodyChars)
+}
+
+func checkText(s string, maxChars int) error {
+	if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+		return fmt.Errorf("%w: invalid text", ErrInvalid)
+	}
+	if utf8.RuneCountInString(s) > maxChars {
+		return fmt.Errorf("%w: %w", ErrInvalid, ErrTooLong)
+	}
+	return nil
+}
+
+// ErrTooLong is wrapped by ErrInvalid when a text is over its limit.
+var ErrTooLong = errors.New("chat: too long")
+
+// CheckClientID reports whether a client message id is acceptable: 1 to
+// MaxClientIDLen bytes of letters, digits and . _ : -
+func CheckClientID(id string) error {
+	if id == "" || len(id) > MaxClientIDLen {
+		return fmt.Errorf("%w: client_id length", ErrInvalid)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
+			return fmt.Errorf("%w: client_id character", ErrInvalid)
+		}
+	}
+	return nil
+}
