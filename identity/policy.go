@@ -46,6 +46,7 @@ const (
 	Import       Resource = "import"       // CSV imports
 	Activation   Resource = "activation"   // activation codes (reset access)
 	Account      Resource = "account"      // one's own password and sessions
+	Live         Resource = "live"         // live lessons of a class: start (create), join (read), moderate and end (update)
 )
 
 // Rule is one row of the policy table: for a resource and action, the scope
@@ -86,6 +87,13 @@ var Policy = []Rule{
 
 	{Account, Read, map[Profile]Scope{Pupil: Self, Parent: Self, Teacher: Self, Staff: Self, Head: Self, Admin: Self}},
 	{Account, Update, map[Profile]Scope{Pupil: Self, Parent: Self, Teacher: Self, Staff: Self, Head: Self, Admin: Self}},
+
+	// A live lesson is about one class: its teachers start and moderate it,
+	// its pupils and the school's staff join it (pupils publish nothing until
+	// given the floor), parents never see it. Rooms end; nobody deletes them.
+	{Live, Create, map[Profile]Scope{Teacher: Taught, Head: School, Admin: All}},
+	{Live, Read, map[Profile]Scope{Pupil: Taught, Teacher: Taught, Staff: School, Head: School, Admin: All}},
+	{Live, Update, map[Profile]Scope{Teacher: Taught, Head: School, Admin: All}},
 }
 
 type ruleKey struct {

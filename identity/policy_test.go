@@ -10,7 +10,7 @@ import (
 
 // resources lists every resource the policy knows. A module that adds a
 // resource to Policy adds it here and its rows to wantPolicy.
-var resources = []Resource{Structure, Class, Person, Guardianship, Import, Activation, Account}
+var resources = []Resource{Structure, Class, Person, Guardianship, Import, Activation, Account, Live}
 
 // wantPolicy is the whole matrix, written out by hand so that a change to
 // Policy must be made twice, on purpose. Every resource × action is listed,
@@ -45,6 +45,10 @@ account       read    self    self    self        self       self       self
 account       create  -       -       -           -          -          -
 account       update  self    self    self        self       self       self
 account       delete  -       -       -           -          -          -
+live          read    taught  -       taught      school     school     all
+live          create  -       -       taught      -          school     all
+live          update  -       -       taught      -          school     all
+live          delete  -       -       -           -          -          -
 `
 
 func parseScope(t *testing.T, s string) Scope {
@@ -228,6 +232,19 @@ func TestCanByScope(t *testing.T) {
 		{"all: admin creates a structure", entAdmin, Structure, Create, Target{}, true},
 		{"all: admin reads a person with no role", entAdmin, Person, Read, Target{Person: unrelatedAdultID}, true},
 		{"all: admin still changes only their own account", entAdmin, Account, Update, Target{Person: lea}, false},
+
+		// Live lessons: the class's teachers start and moderate, its pupils
+		// and the school's staff join, parents never.
+		{"live: teacher starts a lesson for a class taught", teacherA, Live, Create, Target{Structure: college, Classes: []int64{classA}}, true},
+		{"live: teacher starts a lesson for another class", teacherA, Live, Create, Target{Structure: college, Classes: []int64{classB}}, false},
+		{"live: pupil joins own class's lesson", pupilLea, Live, Read, Target{Structure: college, Classes: []int64{classA}}, true},
+		{"live: pupil joins another class's lesson", pupilLea, Live, Read, Target{Structure: college, Classes: []int64{classB}}, false},
+		{"live: pupil cannot moderate", pupilLea, Live, Update, Target{Structure: college, Classes: []int64{classA}}, false},
+		{"live: parent cannot join child's class lesson", parentLea, Live, Read, Target{Structure: college, Classes: []int64{classA}}, false},
+		{"live: CPE joins but does not moderate", cpe, Live, Read, Target{Structure: college, Classes: []int64{classB}}, true},
+		{"live: CPE cannot moderate", cpe, Live, Update, Target{Structure: college, Classes: []int64{classB}}, false},
+		{"live: head moderates a lesson of the school", head, Live, Update, Target{Structure: college, Classes: []int64{classB}}, true},
+		{"live: head does not reach another school", head, Live, Read, Target{Structure: lycee, Classes: []int64{classLycee}}, false},
 
 		// None.
 		{"none: pupil creates a class", pupilLea, Class, Create, Target{Structure: college, Classes: []int64{classA}}, false},

@@ -37,6 +37,9 @@ type Config struct {
 	MaxBody int64
 	// MaxImport caps an uploaded import file (default 50 MiB).
 	MaxImport int64
+	// Live is the SFU for live lessons (/api/v1/live/…); nil: those routes
+	// answer 404.
+	Live *Live
 }
 
 // Check is a readiness check of an engine, named for /readyz.
@@ -58,6 +61,7 @@ type Server struct {
 	reg     *prometheus.Registry
 	codes   codeStash
 	mounts  []mount
+	lessons lessons // active live lessons (see live.go)
 	started time.Time
 }
 
@@ -141,6 +145,7 @@ func (s *Server) Handler() http.Handler {
 			r.Delete("/me/sessions/{id}", s.apiEndSession)
 			r.Post("/me/password", s.apiPassword)
 			s.directoryAPI(r)
+			s.liveAPI(r)
 		})
 	})
 

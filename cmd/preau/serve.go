@@ -2,21 +2,27 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"preau/auth"
 	"preau/chat"
 	"preau/db"
 	"preau/demo"
+	"preau/sfu"
 	"preau/web"
 )
 
@@ -29,6 +35,9 @@ type serveConfig struct {
 	TrustedProxies          string
 	LogFormat, LogLevel     string
 	ShutdownTimeout         time.Duration
+	UDPPort                 int    // the SFU's one UDP port (0: chosen by the OS)
+	SFUKey                  []byte // grant key; empty: random at start
+	PublicIPs               []string
 }
 
 func parseServe(args []string) (serveConfig, error) {
@@ -46,6 +55,10 @@ func parseServe(args []string) (serveConfig, error) {
 	envString(fs, &c.LogFormat, "log-format", "PREAU_LOG_FORMAT", "text", "log format: text or json")
 	envString(fs, &c.LogLevel, "log-level", "PREAU_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	envDuration(fs, &c.ShutdownTimeout, "shutdown-timeout", "PREAU_SHUTDOWN_TIMEOUT", 15*time.Second, "how long to drain on SIGTERM")
+	var udpPort, sfuKey, publicIP string
+	envString(fs, &udpPort, "udp-port", "PREAU_UDP_PORT", "50000", "the one UDP port of live lessons (WebRTC media of every peer); open it in the firewall")
+	envString(fs, &sfuKey, "sfu-key", "PREAU_SFU_KEY", "", "hex key (≥ 32 bytes) signing live-lesson grants; the same on every node (default: random at each start)")
+	envString(fs, &publicIP, "public-ip", "PREAU_PUBLIC_IP", "", "comma-separated public addresses announced to browsers when the server is behind a 1:1 NAT")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: preau serve [flags]\n\nEvery flag can also be set by the environment variable shown.\n\n")
 		fs.PrintDefaults()
@@ -58,6 +71,27 @@ func parseServe(args []string) (serveConfig, error) {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return c, errors.New("serve: --tls-cert and --tls-key go together")
+	}
+	port, err := strconv.Atoi(strings.TrimSpace(udpPort))
+	if err != nil || port < 0 || port > 65535 {
+		return c, fmt.Errorf("serve: --udp-port %q: want a port number", udpPort)
+	}
+	c.UDPPort = port
+	if sfuKey != "" {
+		key, err := hex.DecodeString(strings.TrimSpace(sfuKey))
+		if err != nil || len(key) < 32 {
+			return c, errors.New("serve: --sfu-key: want at least 32 bytes in hex (64 hex digits)")
+		}
+		c.SFUKey = key
+	}
+	for _, ip := range strings.Split(publicIP, ",") {
+		if ip = strings.TrimSpace(ip); ip == "" {
+			continue
+		}
+		if _, err := netip.ParseAddr(ip); err != nil {
+			return c, fmt.Errorf("serve: --public-ip %q: %w", ip, err)
+		}
+		c.PublicIPs = append(c.PublicIPs, ip)
 	}
 	return c, nil
 }
@@ -136,12 +170,21 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 	defer broker.Close()
 	hub := chat.NewHub(chat.Config{}, chat.NewStore(d), broker, log)
 
-	site, err := web.New(web.Config{TrustedProxies: proxies, Demo: cfg.Demo, DemoPassword: cfg.DemoPassword}, log, d, authSvc, checks...)
+	// Live lessons: the SFU, its grant key and its one UDP port.
+	live, err := newLive(cfg, log)
+	if err != nil {
+		return err
+	}
+	closeLive := sync.OnceValue(live.Manager.Close)
+	defer closeLive() // on an early return; a clean shutdown closes it below
+
+	site, err := web.New(web.Config{TrustedProxies: proxies, Demo: cfg.Demo, DemoPassword: cfg.DemoPassword, Live: live}, log, d, authSvc, checks...)
 	if err != nil {
 		return err
 	}
 	defer site.Close()
 	site.Mount("/ws/chat", hub.Handler(web.Principal))
+	site.Mount("/live/ws", live.Manager.Handler())
 	srv := &http.Server{
 		Handler:           site.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -204,6 +247,11 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 	if err := hub.Shutdown(sctx); err != nil {
 		log.Warn("chat shutdown", "err", err)
 	}
+	// The SFU ends its rooms (everyone gets "ended"), closes PeerConnections
+	// and sockets, and frees the UDP port.
+	if err := closeLive(); err != nil {
+		log.Warn("sfu shutdown", "err", err)
+	}
 	err = srv.Shutdown(sctx)
 	<-purgeDone
 	if err != nil {
@@ -211,6 +259,43 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// newLive builds the SFU of live lessons. A grant names the user of the
+// session that asked for it; the signaling socket checks it against the
+// session cookie, so a leaked grant is useless on its own.
+func newLive(cfg serveConfig, log *slog.Logger) (*web.Live, error) {
+	key := cfg.SFUKey
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		rand.Read(key)
+		log.Warn("live lessons: no --sfu-key, using a random one: grants do not survive a restart and are not accepted by other nodes")
+	}
+	signer := sfu.Signer{Key: key}
+	m, err := sfu.New(sfu.Config{
+		UDPPort:   cfg.UDPPort,
+		PublicIPs: cfg.PublicIPs,
+		// The demo runs on one machine, often in a container with no other
+		// interface: offer loopback candidates too.
+		IncludeLoopback: cfg.Demo,
+		Logger:          log.With("module", "sfu"),
+		SessionUser: func(r *http.Request) (string, error) {
+			p, err := web.Principal(r)
+			if err != nil {
+				return "", err
+			}
+			return strconv.FormatInt(p.UserID, 10), nil
+		},
+	}, signer)
+	if err != nil {
+		return nil, fmt.Errorf("live lessons: %w", err)
+	}
+	addrs := make([]string, 0, 4)
+	for _, a := range m.UDPAddrs() {
+		addrs = append(addrs, a.String())
+	}
+	log.Info("live lessons: UDP media", "addrs", strings.Join(addrs, " "), "public", strings.Join(cfg.PublicIPs, " "))
+	return &web.Live{Manager: m, Signer: signer}, nil
 }
 
 func displayAddr(a net.Addr) string {

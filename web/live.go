@@ -1,0 +1,271 @@
+package web
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"preau/ent/directory"
+	"preau/identity"
+	"preau/sfu"
+)
+
+// Live is the SFU the live-lesson routes create rooms on and sign grants
+// for. Config.Live nil leaves the routes answering 404 (no SFU mounted).
+type Live struct {
+	Manager *sfu.Manager
+	Signer  sfu.Signer
+	// Now is the clock for grants and start times (nil: time.Now).
+	Now func() time.Time
+}
+
+func (l *Live) now() time.Time {
+	if l.Now != nil {
+		return l.Now()
+	}
+	return time.Now()
+}
+
+// lesson is a live lesson running for one class on this node.
+type lesson struct {
+	Room      string    `json:"room"`
+	ClassID   int64     `json:"class_id"`
+	StartedBy int64     `json:"started_by"`
+	StartedAt time.Time `json:"started_at"`
+
+	structure int64
+	room      *sfu.Room
+}
+
+func (l *lesson) target() identity.Target {
+	return identity.Target{Structure: l.structure, Classes: []int64{l.ClassID}}
+}
+
+// lessons is the registry of active lessons, at most one per class. It is in
+// memory, so it only knows the rooms of this node; issue 8 moves it to Redis
+// (beside the room → node map) for several nodes. An entry whose room has
+// ended — by the API, by the teacher over the socket, or on shutdown — is
+// dropped the next time it is looked at.
+type lessons struct {
+	mu      sync.Mutex
+	byClass map[int64]*lesson
+}
+
+// alive reports whether l's room is still open. Called with ls.mu held: the
+// manager's lock is taken inside ours, never the other way round.
+func alive(m *sfu.Manager, l *lesson) bool { return m.Room(l.Room) == l.room }
+
+// start returns the class's active lesson, or creates its room and registers
+// a new one (created true). Creation happens under the lock, so two teachers
+// starting at once get the same lesson.
+func (ls *lessons) start(m *sfu.Manager, c directory.Class, by int64, now time.Time) (lesson, bool, error) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if l, ok := ls.byClass[c.ID]; ok {
+		if alive(m, l) {
+			return *l, false, nil
+		}
+		delete(ls.byClass, c.ID)
+	}
+	id := fmt.Sprintf("cours-%d-%d", c.ID, now.UnixNano())
+	room, err := m.CreateRoom(id, sfu.KindLesson)
+	if err != nil {
+		return lesson{}, false, fmt.Errorf("live: start lesson of class %d: %w", c.ID, err)
+	}
+	l := &lesson{Room: id, ClassID: c.ID, StartedBy: by, StartedAt: now.UTC().Truncate(time.Second),
+		structure: c.StructureID, room: room}
+	if ls.byClass == nil {
+		ls.byClass = map[int64]*lesson{}
+	}
+	ls.byClass[c.ID] = l
+	return *l, true, nil
+}
+
+// active returns the lessons whose room is open, oldest first.
+func (ls *lessons) active(m *sfu.Manager) []lesson {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	out := make([]lesson, 0, len(ls.byClass))
+	for id, l := range ls.byClass {
+		if !alive(m, l) {
+			delete(ls.byClass, id)
+			continue
+		}
+		out = append(out, *l)
+	}
+	slices.SortFunc(out, func(a, b lesson) int {
+		return cmp.Or(a.StartedAt.Compare(b.StartedAt), cmp.Compare(a.Room, b.Room))
+	})
+	return out
+}
+
+// byRoom returns the active lesson of room id.
+func (ls *lessons) byRoom(m *sfu.Manager, id string) (lesson, bool) {
+	for _, l := range ls.active(m) {
+		if l.Room == id {
+			return l, true
+		}
+	}
+	return lesson{}, false
+}
+
+// forget drops the lesson of room id (after it was ended).
+func (ls *lessons) forget(id string) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	for c, l := range ls.byClass {
+		if l.Room == id {
+			delete(ls.byClass, c)
+		}
+	}
+}
+
+// liveAPI mounts the live-lesson routes. Rooms are created by the server
+// only (SECURITY.md): a client asks to start the lesson of a class, and the
+// room id is made here. Anything outside the caller's scope answers 404.
+func (s *Server) liveAPI(r chi.Router) {
+	r.Post("/live/lessons", s.apiStartLesson)
+	r.Get("/live/lessons", s.apiLessons)
+	r.Post("/live/rooms/{room}/grant", s.apiLiveGrant)
+	r.Post("/live/rooms/{room}/end", s.apiEndLesson)
+}
+
+type startLessonRequest struct {
+	ClassID int64 `json:"class_id"`
+}
+
+func (s *Server) apiStartLesson(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Live == nil {
+		s.notFound(w, r)
+		return
+	}
+	var req startLessonRequest
+	if err := decodeJSON(r, &req); err != nil {
+		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	if req.ClassID <= 0 {
+		apiError(w, http.StatusBadRequest, "bad_request", "Indiquez la classe (class_id).")
+		return
+	}
+	c, err := s.dir.Class(r.Context(), req.ClassID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	y, err := s.currentYear(r)
+	if err != nil && !errors.Is(err, directory.ErrNotFound) {
+		s.fail(w, r, err)
+		return
+	}
+	u := currentUser(r)
+	// Only a class of this school year, and only for who may start it.
+	if err != nil || c.YearID != y || !u.Can(identity.Live, identity.Create, classTarget(c)) {
+		s.notFound(w, r)
+		return
+	}
+	l, created, err := s.lessons.start(s.cfg.Live.Manager, c, u.UserID, s.cfg.Live.now())
+	if err != nil {
+		s.log.Error("live: start lesson", "class", c.ID, "err", err)
+		apiError(w, http.StatusServiceUnavailable, "unavailable", "Le cours en direct n'a pas pu démarrer. Réessayez dans un instant.")
+		return
+	}
+	code := http.StatusOK
+	if created {
+		code = http.StatusCreated
+		s.log.Info("live: lesson started", "room", l.Room, "class", c.ID, "by", u.UserID)
+	}
+	writeJSON(w, code, l)
+}
+
+// apiLessons lists the active lessons the caller may join.
+func (s *Server) apiLessons(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Live == nil {
+		s.notFound(w, r)
+		return
+	}
+	u := currentUser(r)
+	var out []lesson
+	for _, l := range s.lessons.active(s.cfg.Live.Manager) {
+		if u.Can(identity.Live, identity.Read, l.target()) {
+			out = append(out, l)
+		}
+	}
+	writeJSON(w, http.StatusOK, jsonList(out))
+}
+
+// reachableLesson returns the lesson of the {room} parameter when the caller
+// may join it, and whether they moderate it; otherwise it answers 404.
+func (s *Server) reachableLesson(w http.ResponseWriter, r *http.Request) (l lesson, moderator, ok bool) {
+	if s.cfg.Live == nil {
+		s.notFound(w, r)
+		return l, false, false
+	}
+	u := currentUser(r)
+	l, found := s.lessons.byRoom(s.cfg.Live.Manager, chi.URLParam(r, "room"))
+	// Who started it still needs the right to join: a teacher no longer
+	// teaching the class loses the lesson too.
+	if !found || !u.Can(identity.Live, identity.Read, l.target()) {
+		s.notFound(w, r)
+		return l, false, false
+	}
+	moderator = l.StartedBy == u.UserID || u.Can(identity.Live, identity.Update, l.target())
+	return l, moderator, true
+}
+
+type grantResponse struct {
+	Room      string    `json:"room"`
+	Grant     string    `json:"grant"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// apiLiveGrant hands the caller a grant for the room, valid for
+// sfu.MaxGrantTTL; the page asks again before it expires. Moderators may
+// publish everything; pupils and staff nothing until given the floor.
+func (s *Server) apiLiveGrant(w http.ResponseWriter, r *http.Request) {
+	l, moderator, ok := s.reachableLesson(w, r)
+	if !ok {
+		return
+	}
+	u := currentUser(r)
+	now := s.cfg.Live.now()
+	g := sfu.Grant{Room: l.Room, UserID: strconv.FormatInt(u.UserID, 10), Name: u.Name,
+		Role: sfu.RoleParticipant, Expires: now.Add(sfu.MaxGrantTTL).Truncate(time.Second)}
+	if g.Name == "" {
+		g.Name = u.Login
+	}
+	if moderator {
+		g.Role = sfu.RoleModerator
+		g.CanPublishAudio, g.CanPublishVideo, g.CanPublishScreen = true, true, true
+	}
+	tok, err := s.cfg.Live.Signer.Sign(g, now)
+	if err != nil {
+		s.log.Error("live: sign grant", "room", l.Room, "err", err)
+		apiError(w, http.StatusServiceUnavailable, "unavailable", "Le service est momentanément indisponible. Réessayez dans un instant.")
+		return
+	}
+	writeJSON(w, http.StatusOK, grantResponse{Room: l.Room, Grant: tok, ExpiresAt: g.Expires.UTC()})
+}
+
+// apiEndLesson ends the lesson for everyone: moderators only (others 404).
+func (s *Server) apiEndLesson(w http.ResponseWriter, r *http.Request) {
+	l, moderator, ok := s.reachableLesson(w, r)
+	if !ok {
+		return
+	}
+	if !moderator {
+		s.notFound(w, r)
+		return
+	}
+	l.room.End()
+	s.lessons.forget(l.Room)
+	s.log.Info("live: lesson ended", "room", l.Room, "by", currentUser(r).UserID)
+	w.WriteHeader(http.StatusNoContent)
+}
