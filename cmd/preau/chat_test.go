@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"strings"
@@ -102,5 +103,26 @@ func TestServeChat(t *testing.T) {
 	if _, resp, err := websocket.Dial(ctx, strings.Replace(base, "http", "ws", 1)+"/ws/chat", nil); err == nil ||
 		resp == nil || resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("dial without a session: %v %v", resp, err)
+	}
+}
+
+// TestServeMetrics: /metrics shows the live parts' counters.
+func TestServeMetrics(t *testing.T) {
+	base, _ := startServe(t, "--data", t.TempDir())
+	if resp, err := http.Get(base + "/healthz"); err == nil {
+		resp.Body.Close()
+	}
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	io.Copy(&b, resp.Body)
+	for _, name := range []string{"preau_chat_connections 0", "preau_sfu_rooms 0", "preau_sfu_forwarded_packets_total",
+		"preau_http_requests_total", "process_cpu_seconds_total"} {
+		if !strings.Contains(b.String(), name) {
+			t.Errorf("/metrics lacks %q", name)
+		}
 	}
 }

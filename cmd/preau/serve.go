@@ -185,6 +185,7 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 	defer site.Close()
 	site.Mount("/ws/chat", hub.Handler(web.Principal))
 	site.Mount("/live/ws", live.Manager.Handler())
+	site.Registry().MustRegister(liveCollector{hub: hub, sfu: live.Manager})
 	srv := &http.Server{
 		Handler:           site.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
