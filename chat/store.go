@@ -464,6 +464,43 @@ func (s *Store) Unread(ctx context.Context, userID int64) (map[int64]int, error)
 	return out, rows.Err()
 }
 
+// Listed is a conversation as its member sees it in their list.
+type Listed struct {
+	Conversation
+	// Unread counts the messages of others, not deleted, after the
+	// member's last read seq (as Unread does).
+	Unread int
+}
+
+// ConversationsOf lists the conversations the user is a member of, by
+// title, with their unread counts.
+func (s *Store) ConversationsOf(ctx context.Context, userID int64) ([]Listed, error) {
+	rows, err := s.db.Query(ctx, `SELECT c.id, c.kind, c.structure_id, c.class_id, c.title, c.created_by, c.created_at_ms,
+			c.last_seq, COUNT(g.seq)
+		FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
+		LEFT JOIN messages g ON g.conversation_id = m.conversation_id AND g.seq > m.last_read_seq
+			AND g.sender_id <> m.user_id AND g.deleted_at_ms = 0
+		WHERE m.user_id = ?
+		GROUP BY c.id, c.kind, c.structure_id, c.class_id, c.title, c.created_by, c.created_at_ms, c.last_seq
+		ORDER BY c.title, c.id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("chat: conversations of %d: %w", userID, err)
+	}
+	defer rows.Close()
+	var out []Listed
+	for rows.Next() {
+		var l Listed
+		var class sql.NullInt64
+		if err := rows.Scan(&l.ID, &l.Kind, &l.StructureID, &class, &l.Title, &l.CreatedBy, &l.CreatedAtMs,
+			&l.LastSeq, &l.Unread); err != nil {
+			return nil, fmt.Errorf("chat: conversations of %d: %w", userID, err)
+		}
+		l.ClassID = class.Int64
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
 func nullID(id int64) any {
 	if id == 0 {
 		return nil

@@ -281,3 +281,44 @@ func TestCreateConversation(t *testing.T) {
 		}
 	})
 }
+
+func TestConversationsOf(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d)
+		s := NewStore(d)
+		c := classChannel(t, s, f)
+		other, err := s.EnsureClassChannel(ctx, f.otherClass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		priv, err := s.CreateConversation(ctx, Conversation{Kind: KindPrivate, StructureID: f.structure, Title: "Aide aux devoirs", CreatedBy: f.teacher})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, body := range []string{"un", "deux", "trois"} {
+			if _, err := s.Post(ctx, c.ID, f.teacher, fmt.Sprint("t", i), body); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.Post(ctx, c.ID, f.pupilA, "a1", "moi"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkRead(ctx, c.ID, f.pupilA, 1); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.ConversationsOf(ctx, f.pupilA)
+		if err != nil || len(got) != 1 || got[0].ID != c.ID || got[0].Title != "5e B" || got[0].Kind != KindClass ||
+			got[0].ClassID != f.class || got[0].LastSeq != 4 || got[0].Unread != 2 {
+			t.Fatalf("pupil's conversations %+v %v, want 5e B with 2 unread", got, err)
+		}
+		got, err = s.ConversationsOf(ctx, f.teacher)
+		if err != nil || len(got) != 2 || got[0].ID != c.ID || got[0].Unread != 1 || got[1].ID != priv.ID || got[1].ClassID != 0 {
+			t.Fatalf("teacher's conversations %+v %v, want 5e B with 1 unread then the private one", got, err)
+		}
+		got, err = s.ConversationsOf(ctx, f.outsider)
+		if err != nil || len(got) != 1 || got[0].ID != other.ID || got[0].Unread != 0 {
+			t.Fatalf("outsider's conversations %+v %v", got, err)
+		}
+	})
+}

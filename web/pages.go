@@ -278,7 +278,7 @@ type tile struct {
 // shown as such rather than hidden, so families know what is coming.
 func tilesFor(p identity.Profile) []tile {
 	live := tile{"Cours en direct", "Rejoindre la classe virtuelle", "", true}
-	msg := tile{"Messagerie", "Messages, discussions de classe", "", true}
+	msg := tile{"Messagerie", "Messages, discussions de classe", "/messagerie", false}
 	docs := tile{"Documents", "Mes documents et ceux de la classe", "", true}
 	homework := tile{"Cahier de textes", "Travail à faire et séances", "", true}
 	grades := tile{"Notes", "Évaluations et moyennes", "", true}

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"preau/auth"
+	"preau/chat"
 	"preau/db"
 	"preau/ent/directory"
 	"preau/identity"
@@ -40,6 +41,9 @@ type Config struct {
 	// Live is the SFU for live lessons (/api/v1/live/…); nil: those routes
 	// answer 404.
 	Live *Live
+	// Chat is the messaging store of the Messagerie pages; nil: one over
+	// the site's database.
+	Chat *chat.Store
 }
 
 // Check is a readiness check of an engine, named for /readyz.
@@ -55,6 +59,7 @@ type Server struct {
 	db      *db.DB
 	auth    *auth.Service
 	dir     *directory.Store
+	chat    *chat.Store
 	checks  []Check
 	pages   *pages
 	metrics *metrics
@@ -107,6 +112,9 @@ func New(cfg Config, log *slog.Logger, d *db.DB, a *auth.Service, checks ...Chec
 	s := &Server{cfg: cfg, log: log, db: d, auth: a, dir: directory.New(d), pages: p, reg: reg,
 		metrics: newMetrics(reg), started: time.Now()}
 	s.checks = append([]Check{{Name: "database", Fn: d.Ping}}, checks...)
+	if s.chat = cfg.Chat; s.chat == nil {
+		s.chat = chat.NewStore(d)
+	}
 	return s, nil
 }
 
@@ -167,6 +175,7 @@ func (s *Server) Handler() http.Handler {
 		r.With(s.limitBody(s.cfg.MaxBody)).Post("/compte/double-authentification/desactiver", s.totpDisable)
 		s.adminPages(r)
 		s.importPages(r)
+		s.messagePages(r)
 	})
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {

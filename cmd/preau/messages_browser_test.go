@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"preau/internal/browsertest"
+)
+
+// TestBrowserMessagerie: a teacher and a pupil of 3e A open their class's
+// conversation in two headless pages and talk live, without reloading.
+func TestBrowserMessagerie(t *testing.T) {
+	b := browsertest.New(t)
+	base, _ := startServe(t, "--demo", "--data", t.TempDir())
+
+	// open signs a demo user in and opens 3e A's conversation from the
+	// Messagerie list, then waits until chat.js is subscribed (without it
+	// the composer would post the plain form).
+	open := func(login string) context.Context {
+		ctx := b.NewPage(t)
+		err := chromedp.Do(ctx,
+			chromedp.Navigate(base+"/messagerie"),
+			chromedp.WaitVisible(chromedp.ID("identifiant")),
+			chromedp.SendKeys(chromedp.ID("identifiant"), login),
+			chromedp.SendKeys(chromedp.ID("mot_de_passe"), "preau-demo-2026"),
+			chromedp.Click(chromedp.CSS("button[type=submit].primary")),
+			browsertest.WaitText("[data-testid=conversations]", "3e A"),
+			chromedp.Click(chromedp.Search(`//ul[@data-testid="conversations"]//a[contains(., "3e A")]`)),
+			browsertest.WaitText("h1", "3e A"),
+			chromedp.WaitVisible(chromedp.CSS(`#chat[data-live="true"]`)),
+		)
+		if err != nil {
+			browsertest.Screenshot(t, ctx, login)
+			t.Fatalf("%s opens 3e A: %v", login, err)
+		}
+		return ctx
+	}
+	teacher := open("prof.demo")
+	pupil := open("eleve.demo")
+
+	say := func(ctx context.Context, who, text string) {
+		t.Helper()
+		err := chromedp.Do(ctx,
+			chromedp.SendKeys(chromedp.ID("texte"), text+"\r"), // Enter sends
+			browsertest.WaitText("#chat-list li.mine:last-child", text),
+			browsertest.WaitText("#chat-list li.mine:last-child .chat-state", "envoyé"),
+		)
+		if err != nil {
+			browsertest.Screenshot(t, ctx, who+"-send")
+			t.Fatalf("%s sends %q: %v", who, text, err)
+		}
+	}
+	see := func(ctx context.Context, who, text string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, browsertest.WaitText("#chat-list li:last-child", text)); err != nil {
+			browsertest.Screenshot(t, ctx, who+"-receive")
+			t.Fatalf("%s does not see %q live: %v", who, text, err)
+		}
+	}
+
+	say(teacher, "teacher", "Bonjour la classe")
+	see(pupil, "pupil", "Bonjour la classe")
+	sender, err := chromedp.Run(pupil, chromedp.Text(chromedp.CSS("#chat-list li:last-child .chat-sender")))
+	if err != nil || strings.TrimSpace(sender) == "" {
+		t.Errorf("the pupil sees no sender name (%q, %v)", sender, err)
+	}
+	say(pupil, "pupil", "Bonjour madame")
+	see(teacher, "teacher", "Bonjour madame")
+
+	// The text box is emptied once sent. (CDP dispatches Enter's "char"
+	// event on its own, so unlike a real keyboard it may leave a newline
+	// that the cancelled keydown would have suppressed.)
+	value, err := chromedp.Run(teacher, chromedp.Value(chromedp.ID("texte")))
+	if err != nil || strings.TrimSpace(value) != "" {
+		t.Errorf("composer after sending holds %q (%v)", value, err)
+	}
+	browsertest.NoJSErrors(t, teacher)
+	browsertest.NoJSErrors(t, pupil)
+}

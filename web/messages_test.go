@@ -1,0 +1,108 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var convLinkRE = regexp.MustCompile(`href="/messagerie/(\d+)"`)
+
+// TestMessagerie: a pupil finds their class channel, writes in it with the
+// plain form (no JavaScript) and sees the text escaped; a pupil of another
+// class gets 404 on it; the teacher sees it unread; a parent is told what
+// is coming.
+func TestMessagerie(t *testing.T) {
+	t.Parallel()
+	f := newAdminFixture(t)
+	pupil := f.login(f.pupil)
+
+	body := f.wantGet(pupil, "/accueil", http.StatusOK)
+	if !strings.Contains(body, `href="/messagerie"`) {
+		t.Error("the home page has no live Messagerie tile")
+	}
+	body = f.wantGet(pupil, "/messagerie", http.StatusOK)
+	if !strings.Contains(body, "3A") {
+		t.Fatalf("the pupil's list lacks their class channel:\n%s", body)
+	}
+	conv := "/messagerie/" + match(t, convLinkRE, body)
+	body = f.wantGet(pupil, conv, http.StatusOK)
+	for _, want := range []string{`id="chat"`, `data-last-seq="0"`, `action="` + conv + `"`, `src="/static/chat.js"`, "Aucun message"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("conversation page lacks %q", want)
+		}
+	}
+
+	// Another class's pupil: 404 for the page and the form, as for a
+	// conversation that does not exist.
+	other := f.login(f.pupilB)
+	f.wantGet(other, conv, http.StatusNotFound)
+	f.wantPost(other, conv, url.Values{"texte": {"intrus"}}, http.StatusNotFound)
+	f.wantGet(pupil, "/messagerie/999999", http.StatusNotFound)
+	f.wantGet(pupil, "/messagerie/abc", http.StatusNotFound)
+	if body := f.wantGet(other, "/messagerie", http.StatusOK); strings.Contains(body, `href="`+conv+`"`) || !strings.Contains(body, "2nde 1") {
+		t.Errorf("the other pupil's list is wrong:\n%s", body)
+	}
+
+	// The plain form: stored, then shown escaped; links are links that
+	// are not followed by search engines and leak no referrer.
+	resp, _ := f.wantPost(pupil, conv, url.Values{"texte": {"<b>x</b> voir https://exemple.fr/a?b=1."}, "client_id": {"form-1"}}, http.StatusSeeOther)
+	if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, conv) {
+		t.Fatalf("after posting: redirect to %q", loc)
+	}
+	f.wantPost(pupil, conv, url.Values{"texte": {"<b>x</b> voir https://exemple.fr/a?b=1."}, "client_id": {"form-1"}}, http.StatusSeeOther)
+	body = f.wantGet(pupil, conv, http.StatusOK)
+	if !strings.Contains(body, "&lt;b&gt;x&lt;/b&gt;") || strings.Contains(body, "<b>x</b>") {
+		t.Errorf("the message is not escaped:\n%s", body)
+	}
+	if !strings.Contains(body, `<a href="https://exemple.fr/a?b=1" rel="noopener noreferrer nofollow"`) {
+		t.Errorf("the link is not shown as a safe link:\n%s", body)
+	}
+	if !strings.Contains(body, "Léa Martin") || !strings.Contains(body, `data-last-seq="1"`) || strings.Count(body, "class=\"chat-msg") != 1 {
+		t.Errorf("want one message (a resend of the same form stores nothing) from Léa Martin:\n%s", body)
+	}
+	_, body = f.wantPost(pupil, conv, url.Values{"texte": {"   "}}, http.StatusBadRequest)
+	if !strings.Contains(body, "Le message est vide") {
+		t.Errorf("blank message: no clear error")
+	}
+	_, body = f.wantPost(pupil, conv, url.Values{"texte": {strings.Repeat("é", 4001)}}, http.StatusBadRequest)
+	if !strings.Contains(body, "Message trop long") || !strings.Contains(body, "éééé") {
+		t.Errorf("long message: no clear error or the draft was lost")
+	}
+
+	// The teacher: one unread message, read once the page is seen.
+	teacher := f.login(f.teacher)
+	if body := f.wantGet(teacher, "/messagerie", http.StatusOK); !strings.Contains(body, "1 non lu") {
+		t.Errorf("teacher's list lacks the unread count:\n%s", body)
+	}
+	f.wantGet(teacher, conv, http.StatusOK)
+	if body := f.wantGet(teacher, "/messagerie", http.StatusOK); strings.Contains(body, "non lu") {
+		t.Errorf("still unread after reading")
+	}
+
+	// A parent has no conversation yet, and is told so.
+	body = f.wantGet(f.login(f.parent), "/messagerie", http.StatusOK)
+	if !strings.Contains(body, "La messagerie avec les enseignants arrive bientôt.") {
+		t.Errorf("parent's page:\n%s", body)
+	}
+}
+
+func TestSplitLinks(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []textPart
+	}{
+		{"bonjour", []textPart{{Text: "bonjour"}}},
+		{"voir https://a.fr/x.", []textPart{{Text: "voir "}, {Text: "https://a.fr/x", Href: "https://a.fr/x"}, {Text: "."}}},
+		{"(http://a.fr)", []textPart{{Text: "("}, {Text: "http://a.fr", Href: "http://a.fr"}, {Text: ")"}}},
+		{"javascript:alert(1) ftp://a.fr", []textPart{{Text: "javascript:alert(1) ftp://a.fr"}}},
+		{"", nil},
+	} {
+		if got := splitLinks(tc.in); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("splitLinks(%q) = %+v, want %+v", tc.in, got, tc.want)
+		}
+	}
+}

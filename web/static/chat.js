@@ -1,0 +1,245 @@
+// Préau — the live conversation page (/messagerie/{id}).
+//
+// The page is complete without this script: messages are rendered by the
+// server and the composer posts a form. Here we subscribe over /ws/chat
+// (docs/protocol.md, "Chat") after the last seq rendered, append what
+// arrives, send with a client_id per message (resent with the same id after
+// a reconnection: stored once), and mark read what the user can see.
+// Text is only ever set with textContent; links become <a> built by hand.
+
+const root = document.getElementById('chat');
+if (root) start(root);
+
+function start(root) {
+  const conv = Number(root.dataset.conversation);
+  const me = Number(root.dataset.me);
+  const list = document.getElementById('chat-list');
+  const form = document.getElementById('composer');
+  const input = document.getElementById('texte');
+  const status = document.getElementById('chat-status');
+  const url = (location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + '/ws/chat';
+
+  const names = new Map();
+  for (const li of document.querySelectorAll('#chat-people [data-user]')) {
+    names.set(Number(li.dataset.user), li.textContent);
+  }
+  const dateFmt = new Intl.DateTimeFormat('fr-FR', {
+    timeZone: 'Europe/Paris', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit',
+  });
+
+  // lastSeq: the highest seq below which we hold every message; we resume
+  // from it. have: seqs held above it (live messages may come out of order).
+  let lastSeq = Number(root.dataset.lastSeq) || 0;
+  const have = new Set();
+  let readSent = lastSeq; // the server marked read what it rendered
+  const pending = new Map(); // client_id → body, until acked
+  const requests = new Map(); // request id → client_id
+  let ws = null;
+  let nextID = 1;
+  let delay = 500;
+
+  function setStatus(text) { status.textContent = text; }
+
+  function frame(type, data) {
+    const id = nextID++;
+    ws.send(JSON.stringify({ v: 1, type, id, data }));
+    return id;
+  }
+
+  function sendPending(clientID, body) {
+    requests.set(frame('send', { conversation: conv, client_id: clientID, body }), clientID);
+  }
+
+  function connect() {
+    ws = new WebSocket(url);
+    ws.addEventListener('open', () => {
+      delay = 500;
+      setStatus('');
+      frame('subscribe', { conversations: [{ id: conv, after_seq: lastSeq }] });
+      for (const [clientID, body] of pending) sendPending(clientID, body);
+    });
+    ws.addEventListener('message', (ev) => {
+      let f;
+      try { f = JSON.parse(ev.data); } catch { return; }
+      handle(f);
+    });
+    ws.addEventListener('close', (ev) => {
+      ws = null;
+      delete root.dataset.live;
+      // 1008: too many messages or tabs; wait longer before coming back.
+      const wait = ev.code === 1008 ? 10000 : delay;
+      delay = Math.min(delay * 2, 15000);
+      setStatus(ev.code === 1008 && ev.reason ? ev.reason : 'Connexion interrompue, reconnexion…');
+      setTimeout(connect, wait + Math.random() * 300);
+    });
+  }
+
+  function handle(f) {
+    const d = f.data || {};
+    switch (f.type) {
+      case 'message':
+        if (d.conversation === conv) show(d);
+        break;
+      case 'subscribed':
+        // Tests and styles can tell a live page from a plain one.
+        if (d.conversation === conv) root.dataset.live = 'true';
+        break;
+      case 'ack': {
+        if (d.conversation !== conv) break;
+        pending.delete(d.client_id);
+        const li = mineLi(d.client_id);
+        if (li) {
+          li.dataset.seq = String(d.seq);
+          setState(li, 'envoyé', false);
+        }
+        break;
+      }
+      case 'error': {
+        const clientID = requests.get(f.id);
+        if (clientID) {
+          pending.delete(clientID);
+          const li = mineLi(clientID);
+          if (li) setState(li, 'non envoyé', true);
+        }
+        setStatus(d.message || 'Erreur.');
+        break;
+      }
+    }
+    if (f.id) requests.delete(f.id);
+  }
+
+  function mineLi(clientID) {
+    return list.querySelector('li[data-client="' + clientID + '"]');
+  }
+
+  function setState(li, text, failed) {
+    let s = li.querySelector('.chat-state');
+    if (!s) {
+      s = document.createElement('span');
+      s.className = 'chat-state';
+      li.querySelector('.chat-meta').append(s);
+    }
+    s.textContent = text;
+    s.classList.toggle('failed', failed);
+  }
+
+  // show inserts or updates a message, in seq order.
+  function show(m) {
+    let li = list.querySelector('li[data-seq="' + m.seq + '"]');
+    if (!li && m.sender === me && m.client_id) li = mineLi(m.client_id);
+    if (li) {
+      li.dataset.seq = String(m.seq);
+      fill(li, m);
+    } else {
+      li = document.createElement('li');
+      li.className = 'chat-msg' + (m.sender === me ? ' mine' : '');
+      li.dataset.seq = String(m.seq);
+      fill(li, m);
+      place(li, m.seq);
+    }
+    if (m.seq > lastSeq) have.add(m.seq);
+    while (have.has(lastSeq + 1)) have.delete(++lastSeq);
+    markRead();
+  }
+
+  function place(li, seq) {
+    document.getElementById('chat-empty')?.remove();
+    for (const other of list.querySelectorAll('li[data-seq]')) {
+      if (Number(other.dataset.seq) > seq) {
+        list.insertBefore(li, other);
+        return;
+      }
+    }
+    // Own messages not yet acknowledged stay last.
+    const firstPending = list.querySelector('li[data-client]:not([data-seq])');
+    list.insertBefore(li, firstPending);
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function fill(li, m) {
+    const state = li.querySelector('.chat-state');
+    li.replaceChildren();
+    const meta = document.createElement('p');
+    meta.className = 'chat-meta';
+    const who = document.createElement('span');
+    who.className = 'chat-sender';
+    who.textContent = names.get(m.sender) || 'Un membre';
+    const at = new Date(m.at_ms || Date.now());
+    const time = document.createElement('time');
+    time.dateTime = at.toISOString();
+    time.textContent = dateFmt.format(at);
+    meta.append(who, ' ', time);
+    if (m.edited_at_ms) meta.append(' (modifié)');
+    if (state) meta.append(state);
+    const body = document.createElement('p');
+    body.className = 'chat-body';
+    if (m.deleted_at_ms) {
+      body.classList.add('deleted');
+      body.textContent = 'Message supprimé.';
+    } else {
+      appendText(body, m.body || '');
+    }
+    li.append(meta, body);
+  }
+
+  // appendText puts text in el with its web addresses as links; nothing is
+  // fetched (no preview).
+  const linkRE = /https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]'»]/g;
+  function appendText(el, text) {
+    let last = 0;
+    for (const match of text.matchAll(linkRE)) {
+      if (match.index > last) el.append(text.slice(last, match.index));
+      const a = document.createElement('a');
+      a.href = match[0];
+      a.rel = 'noopener noreferrer nofollow';
+      a.target = '_blank';
+      a.textContent = match[0];
+      el.append(a);
+      last = match.index + match[0].length;
+    }
+    if (last < text.length) el.append(text.slice(last));
+  }
+
+  function markRead() {
+    if (document.visibilityState !== 'visible' || lastSeq <= readSent || !ws || ws.readyState !== WebSocket.OPEN) return;
+    readSent = lastSeq;
+    frame('read', { conversation: conv, seq: lastSeq });
+  }
+  document.addEventListener('visibilitychange', markRead);
+
+  function newClientID() {
+    const b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    return 'w-' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  }
+
+  form.addEventListener('submit', (ev) => {
+    const body = input.value;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return; // the plain form posts it
+    ev.preventDefault();
+    if (body.trim() === '') return;
+    const clientID = newClientID();
+    const li = document.createElement('li');
+    li.className = 'chat-msg mine';
+    li.dataset.client = clientID;
+    fill(li, { sender: me, body, at_ms: Date.now() });
+    setState(li, 'envoi…', false);
+    document.getElementById('chat-empty')?.remove();
+    list.append(li);
+    list.scrollTop = list.scrollHeight;
+    pending.set(clientID, body);
+    sendPending(clientID, body);
+    input.value = '';
+    input.focus();
+  });
+
+  input.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+      ev.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  list.scrollTop = list.scrollHeight; // the latest messages first in view
+  connect();
+}
