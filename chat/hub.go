@@ -388,3 +388,18 @@ func (b *bucket) take(now time.Time) bool {
 	b.tokens--
 	return true
 }
+
+// Post stores a message sent outside a WebSocket (the page's plain form) and,
+// once committed, delivers it live like one sent over a connection: to this
+// node's subscribers and, through the broker, to the others. A resend with
+// the same client id is stored and delivered once.
+func (h *Hub) Post(ctx context.Context, conv, sender int64, clientID, body string) (Message, error) {
+	m, created, err := h.store.post(ctx, conv, sender, clientID, body)
+	if err != nil {
+		return Message{}, err
+	}
+	if created {
+		h.broadcast(ctx, m.ConversationID, m.Seq, encodeMessage(m))
+	}
+	return m, nil
+}

@@ -413,3 +413,31 @@ func TestHubBrokerDown(t *testing.T) {
 	a.request(TypeTyping, map[string]int64{"conversation": conv.ID + 7})
 	a.expect(TypeError, TypeTyping)
 }
+
+// TestHubPost: a message posted outside a WebSocket (the page's plain form)
+// reaches open connections live, once, even when the form is sent twice.
+func TestHubPost(t *testing.T) {
+	checkLeaks(t)
+	hs := newHubSetup(t, Config{}, nil)
+	teacher := connect(t, hs.url, hs.f.teacher)
+	teacher.subscribe(hs.conv.ID, 0)
+	teacher.expect(TypeSubscribed)
+	ctx := context.Background()
+	for i := 0; i < 2; i++ {
+		m, err := hs.hub.Post(ctx, hs.conv.ID, hs.f.pupilA, "form-1", "Envoyé sans JavaScript")
+		if err != nil || m.Seq != 1 {
+			t.Fatalf("post #%d: %+v %v", i+1, m, err)
+		}
+	}
+	if m := teacher.next().message(t); m.Seq != 1 || m.Body != "Envoyé sans JavaScript" || m.Sender != hs.f.pupilA {
+		t.Fatalf("teacher got %+v", m)
+	}
+	// The next frame is the answer to a ping, not a second copy.
+	teacher.request(TypePing, nil)
+	if f := teacher.next(); f.Type != TypePong {
+		t.Fatalf("after one post, got %s %s; want pong (no duplicate)", f.Type, f.Data)
+	}
+	if _, err := hs.hub.Post(ctx, hs.conv.ID, hs.f.outsider, "form-2", "intrus"); err == nil {
+		t.Fatal("a non-member posted")
+	}
+}

@@ -237,7 +237,12 @@ func (s *Server) conversationPost(w http.ResponseWriter, r *http.Request) {
 	if chat.CheckClientID(clientID) != nil {
 		clientID = newClientID()
 	}
-	_, err := s.chat.Post(r.Context(), c.ID, currentUser(r).UserID, clientID, body)
+	var err error
+	if s.cfg.ChatHub != nil {
+		_, err = s.cfg.ChatHub.Post(r.Context(), c.ID, currentUser(r).UserID, clientID, body)
+	} else {
+		_, err = s.chat.Post(r.Context(), c.ID, currentUser(r).UserID, clientID, body)
+	}
 	var msg string
 	switch {
 	case err == nil:

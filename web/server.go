@@ -44,6 +44,9 @@ type Config struct {
 	// Chat is the messaging store of the Messagerie pages; nil: one over
 	// the site's database.
 	Chat *chat.Store
+	// ChatHub, when set, delivers messages posted by the page's plain form
+	// live to open conversations (otherwise they appear on reload).
+	ChatHub *chat.Hub
 }
 
 // Check is a readiness check of an engine, named for /readyz.

@@ -168,7 +168,8 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 		checks = append(checks, web.Check{Name: "redis", Fn: rb.Ping})
 	}
 	defer broker.Close()
-	hub := chat.NewHub(chat.Config{}, chat.NewStore(d), broker, log)
+	store := chat.NewStore(d)
+	hub := chat.NewHub(chat.Config{}, store, broker, log)
 
 	// Live lessons: the SFU, its grant key and its one UDP port.
 	live, err := newLive(cfg, log)
@@ -178,7 +179,8 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 	closeLive := sync.OnceValue(live.Manager.Close)
 	defer closeLive() // on an early return; a clean shutdown closes it below
 
-	site, err := web.New(web.Config{TrustedProxies: proxies, Demo: cfg.Demo, DemoPassword: cfg.DemoPassword, Live: live}, log, d, authSvc, checks...)
+	site, err := web.New(web.Config{TrustedProxies: proxies, Demo: cfg.Demo, DemoPassword: cfg.DemoPassword, Live: live,
+		Chat: store, ChatHub: hub}, log, d, authSvc, checks...)
 	if err != nil {
 		return err
 	}
