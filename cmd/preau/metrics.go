@@ -40,7 +40,9 @@ func (c liveCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c liveCollector) Collect(ch chan<- prometheus.Metric) {
 	g := func(d *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v) }
-	n := func(d *prometheus.Desc, v uint64) { ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v)) }
+	n := func(d *prometheus.Desc, v uint64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v))
+	}
 	cs := c.hub.Stats()
 	g(chatConnections, float64(cs.Connections))
 	g(chatTopics, float64(cs.Topics))
