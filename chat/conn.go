@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -61,8 +62,15 @@ const replayPage = 200
 
 // kill asks the writer to close the connection with code and reason. The
 // first call wins.
-func (c *client) kill(code websocket.StatusCode, reason string) {
+// kill ends the connection with code, once. When counter is not nil and
+// this call is the one that ends it, counter is incremented before the
+// connection is told to close: a connection is counted once, however many
+// frames find its queue full.
+func (c *client) kill(code websocket.StatusCode, reason string, counter ...*atomic.Uint64) {
 	c.closeOnce.Do(func() {
+		for _, n := range counter {
+			n.Add(1)
+		}
 		c.code, c.reason = code, reason
 		close(c.dead)
 	})
@@ -104,8 +112,7 @@ func (c *client) deliver(conv, seq int64, frame []byte) {
 }
 
 func (c *client) slow() {
-	c.h.slowClosed.Add(1)
-	c.kill(websocket.StatusTryAgainLater, reasonSlow)
+	c.kill(websocket.StatusTryAgainLater, reasonSlow, &c.h.slowClosed)
 }
 
 // reply queues a reply to this client's own request.
@@ -235,8 +242,7 @@ func (c *client) readLoop() {
 }
 
 func (c *client) flood() {
-	c.h.floodClosed.Add(1)
-	c.kill(websocket.StatusPolicyViolation, reasonFlood)
+	c.kill(websocket.StatusPolicyViolation, reasonFlood, &c.h.floodClosed)
 }
 
 // handle runs one request; false ends the connection.

@@ -17,6 +17,7 @@ const usage = `Préau — espace numérique de travail.
 Usage:
   preau serve [flags]     run the server (--demo for a ready demo school)
   preau import [flags]    import pupils, parents or teachers from a CSV file
+  preau loadtest chat [flags]  load a local server's chat and report its figures
   preau help              this text
 
 Run "preau <command> --help" for a command's flags.
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string) error {
 		return runServe(ctx, args[1:])
 	case "import":
 		return runImport(ctx, args[1:])
+	case "loadtest":
+		return runLoadtest(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
