@@ -155,34 +155,55 @@ func (s *Server) apiStartLesson(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "bad_request", "Indiquez la classe (class_id).")
 		return
 	}
-	c, err := s.dir.Class(r.Context(), req.ClassID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	y, err := s.currentYear(r)
-	if err != nil && !errors.Is(err, directory.ErrNotFound) {
-		s.fail(w, r, err)
-		return
-	}
-	u := currentUser(r)
-	// Only a class of this school year, and only for who may start it.
-	if err != nil || c.YearID != y || !u.Can(identity.Live, identity.Create, classTarget(c)) {
+	l, created, err := s.startLesson(r, req.ClassID)
+	switch {
+	case errors.Is(err, directory.ErrNotFound):
 		s.notFound(w, r)
 		return
-	}
-	l, created, err := s.lessons.start(s.cfg.Live.Manager, c, u.UserID, s.cfg.Live.now())
-	if err != nil {
-		s.log.Error("live: start lesson", "class", c.ID, "err", err)
+	case errors.Is(err, errLiveUnavailable):
 		apiError(w, http.StatusServiceUnavailable, "unavailable", "Le cours en direct n'a pas pu démarrer. Réessayez dans un instant.")
+		return
+	case err != nil:
+		s.fail(w, r, err)
 		return
 	}
 	code := http.StatusOK
 	if created {
 		code = http.StatusCreated
-		s.log.Info("live: lesson started", "room", l.Room, "class", c.ID, "by", u.UserID)
 	}
 	writeJSON(w, code, l)
+}
+
+// errLiveUnavailable: the SFU could not create the room.
+var errLiveUnavailable = errors.New("live: lesson could not start")
+
+// startLesson starts (or returns) the lesson of class classID for the
+// caller, the same for the API and the page: directory.ErrNotFound when the
+// class is not of this school year or the caller may not start it,
+// errLiveUnavailable when the SFU refused the room.
+func (s *Server) startLesson(r *http.Request, classID int64) (lesson, bool, error) {
+	c, err := s.dir.Class(r.Context(), classID)
+	if err != nil {
+		return lesson{}, false, err
+	}
+	y, err := s.currentYear(r)
+	if err != nil {
+		return lesson{}, false, err
+	}
+	u := currentUser(r)
+	// Only a class of this school year, and only for who may start it.
+	if c.YearID != y || !u.Can(identity.Live, identity.Create, classTarget(c)) {
+		return lesson{}, false, directory.ErrNotFound
+	}
+	l, created, err := s.lessons.start(s.cfg.Live.Manager, c, u.UserID, s.cfg.Live.now())
+	if err != nil {
+		s.log.Error("live: start lesson", "class", c.ID, "err", err)
+		return lesson{}, false, errLiveUnavailable
+	}
+	if created {
+		s.log.Info("live: lesson started", "room", l.Room, "class", c.ID, "by", u.UserID)
+	}
+	return l, created, nil
 }
 
 // apiLessons lists the active lessons the caller may join.

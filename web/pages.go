@@ -277,7 +277,7 @@ type tile struct {
 // tilesFor lists the home tiles of a profile. Modules still being built are
 // shown as such rather than hidden, so families know what is coming.
 func tilesFor(p identity.Profile) []tile {
-	live := tile{"Cours en direct", "Rejoindre la classe virtuelle", "", true}
+	live := tile{"Cours en direct", "Rejoindre la classe virtuelle", "/direct", false}
 	msg := tile{"Messagerie", "Messages, discussions de classe", "/messagerie", false}
 	docs := tile{"Documents", "Mes documents et ceux de la classe", "", true}
 	homework := tile{"Cahier de textes", "Travail à faire et séances", "", true}

@@ -179,6 +179,7 @@ func (s *Server) Handler() http.Handler {
 		s.adminPages(r)
 		s.importPages(r)
 		s.messagePages(r)
+		s.livePages(r)
 	})
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,122 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+
+	"preau/ent/directory"
+	"preau/identity"
+)
+
+// The "Cours en direct" pages: the running lessons the user may join, a form
+// per class a teacher may start one for, and the lesson itself, which
+// static/live.js runs over /live/ws (docs/sfu.md). Without the SFU (Config.Live
+// nil) they answer 404 like the API.
+
+func (s *Server) livePages(r chi.Router) {
+	r.Get("/direct", s.livePage)
+	r.With(s.limitBody(s.cfg.MaxBody)).Post("/direct", s.liveStartSubmit)
+	r.Get("/direct/{room}", s.lessonPage)
+}
+
+type liveListData struct {
+	Lessons []liveRow
+	// Startable: the classes the user may start a lesson for.
+	Startable []directory.Class
+}
+
+type liveRow struct {
+	Room      string
+	ClassName string
+	StartedAt string
+}
+
+func (s *Server) livePage(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Live == nil {
+		s.notFound(w, r)
+		return
+	}
+	u := currentUser(r)
+	ctx := r.Context()
+	var d liveListData
+	for _, l := range s.lessons.active(s.cfg.Live.Manager) {
+		if !u.Can(identity.Live, identity.Read, l.target()) {
+			continue
+		}
+		c, err := s.dir.Class(ctx, l.ClassID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		d.Lessons = append(d.Lessons, liveRow{Room: l.Room, ClassName: c.Name, StartedAt: frDateTime(l.StartedAt)})
+	}
+	if u.Primary() == identity.Teacher {
+		y, err := s.currentYear(r)
+		if err != nil && !errors.Is(err, directory.ErrNotFound) {
+			s.fail(w, r, err)
+			return
+		}
+		for _, id := range u.Classes {
+			c, err := s.dir.Class(ctx, id)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			if c.YearID == y && u.Can(identity.Live, identity.Create, classTarget(c)) {
+				d.Startable = append(d.Startable, c)
+			}
+		}
+	}
+	s.render(w, r, http.StatusOK, "live_list", view{Title: "Cours en direct", Data: d})
+}
+
+// liveStartSubmit starts the lesson of the form's class (or finds the one
+// running) and opens it.
+func (s *Server) liveStartSubmit(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Live == nil {
+		s.notFound(w, r)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.error(w, r, http.StatusBadRequest, "Formulaire illisible.")
+		return
+	}
+	id, err := strconv.ParseInt(r.PostForm.Get("class_id"), 10, 64)
+	if err != nil || id <= 0 {
+		s.notFound(w, r)
+		return
+	}
+	l, _, err := s.startLesson(r, id)
+	switch {
+	case errors.Is(err, errLiveUnavailable):
+		s.error(w, r, http.StatusServiceUnavailable, "Le cours en direct n'a pas pu démarrer. Réessayez dans un instant.")
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/direct/"+l.Room, http.StatusSeeOther)
+}
+
+type lessonData struct {
+	Room      string
+	ClassName string
+	Moderator bool
+}
+
+func (s *Server) lessonPage(w http.ResponseWriter, r *http.Request) {
+	l, moderator, ok := s.reachableLesson(w, r)
+	if !ok {
+		return
+	}
+	c, err := s.dir.Class(r.Context(), l.ClassID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "live", view{Title: "Cours en direct — " + c.Name,
+		Data: lessonData{Room: l.Room, ClassName: c.Name, Moderator: moderator}})
+}
