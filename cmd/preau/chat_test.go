@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"strings"
 	"testing"
 	"time"
@@ -41,14 +40,7 @@ func TestServeChat(t *testing.T) {
 	}
 
 	dial := func(login string) *websocket.Conn {
-		jar, _ := cookiejar.New(nil)
-		c := &http.Client{Jar: jar}
-		resp, err := c.Post(base+"/api/v1/auth/login", "application/json",
-			strings.NewReader(`{"login":"`+login+`","password":"preau-demo-2026"}`))
-		if err != nil || resp.StatusCode != 200 {
-			t.Fatalf("login %s: %v %v", login, resp, err)
-		}
-		resp.Body.Close()
+		c := demoClient(t, base, login)
 		ws, _, err := websocket.Dial(ctx, strings.Replace(base, "http", "ws", 1)+"/ws/chat",
 			&websocket.DialOptions{HTTPClient: c})
 		if err != nil {

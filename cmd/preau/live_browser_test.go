@@ -20,16 +20,8 @@ func TestBrowserLive(t *testing.T) {
 	base, _ := startServe(t, "--demo", "--data", t.TempDir())
 
 	login := func(login string) context.Context {
-		ctx := b.NewPage(t)
-		err := chromedp.Do(ctx,
-			chromedp.Navigate(base+"/direct"),
-			chromedp.WaitVisible(chromedp.ID("identifiant")),
-			chromedp.SendKeys(chromedp.ID("identifiant"), login),
-			chromedp.SendKeys(chromedp.ID("mot_de_passe"), "preau-demo-2026"),
-			chromedp.Click(chromedp.CSS("button[type=submit].primary")),
-			browsertest.WaitText("h1", "Cours en direct"),
-		)
-		if err != nil {
+		ctx := browserLogin(t, b, base, "/direct", login)
+		if err := chromedp.Do(ctx, browsertest.WaitText("h1", "Cours en direct")); err != nil {
 			browsertest.Screenshot(t, ctx, login)
 			t.Fatalf("%s opens /direct: %v", login, err)
 		}

@@ -5,15 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
-
-	"preau/db"
 )
 
 // TestMain lets the OS choose the SFU's UDP port in every test that starts
@@ -59,28 +56,9 @@ func TestServeLive(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	d, err := db.Open(ctx, db.Config{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var classID int64
-	err = d.QueryRow(ctx, "SELECT id FROM classes WHERE name = ?", "3e A").Scan(&classID)
-	d.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	classID := demoClassID(t, dir, "3e A")
 
-	login := func(name string) *http.Client {
-		jar, _ := cookiejar.New(nil)
-		c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-		resp, err := c.Post(base+"/api/v1/auth/login", "application/json",
-			strings.NewReader(`{"login":"`+name+`","password":"preau-demo-2026"}`))
-		if err != nil || resp.StatusCode != 200 {
-			t.Fatalf("login %s: %v %v", name, resp, err)
-		}
-		resp.Body.Close()
-		return c
-	}
+	login := func(name string) *http.Client { return demoClient(t, base, name) }
 	post := func(c *http.Client, path, body string, want int, v any) {
 		t.Helper()
 		resp, err := c.Post(base+path, "application/json", strings.NewReader(body))

@@ -20,13 +20,8 @@ func TestBrowserMessagerie(t *testing.T) {
 	// Messagerie list, then waits until chat.js is subscribed (without it
 	// the composer would post the plain form).
 	open := func(login string) context.Context {
-		ctx := b.NewPage(t)
+		ctx := browserLogin(t, b, base, "/messagerie", login)
 		err := chromedp.Do(ctx,
-			chromedp.Navigate(base+"/messagerie"),
-			chromedp.WaitVisible(chromedp.ID("identifiant")),
-			chromedp.SendKeys(chromedp.ID("identifiant"), login),
-			chromedp.SendKeys(chromedp.ID("mot_de_passe"), "preau-demo-2026"),
-			chromedp.Click(chromedp.CSS("button[type=submit].primary")),
 			browsertest.WaitText("[data-testid=conversations]", "3e A"),
 			chromedp.Click(chromedp.Search(`//ul[@data-testid="conversations"]//a[contains(., "3e A")]`)),
 			browsertest.WaitText("h1", "3e A"),

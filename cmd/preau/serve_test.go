@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"strings"
 	"testing"
 	"time"
@@ -187,14 +186,8 @@ func TestBrowserLogin(t *testing.T) {
 // TestServeLogout: a script signs in and out against the real command.
 func TestServeLogout(t *testing.T) {
 	base, _ := startServe(t, "--demo", "--data", t.TempDir())
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	resp, err := c.Post(base+"/api/v1/auth/login", "application/json", strings.NewReader(`{"login":"prof.demo","password":"preau-demo-2026"}`))
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("login: %v %v", resp, err)
-	}
-	resp.Body.Close()
-	resp, _ = c.Get(base + "/api/v1/me")
+	c := demoClient(t, base, "prof.demo")
+	resp, _ := c.Get(base + "/api/v1/me")
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
