@@ -32,6 +32,8 @@ type client struct {
 	mu    sync.Mutex
 	convs map[int64]*convState
 
+	away bool // guarded by h.pmu
+
 	lastTyping map[int64]time.Time // reader only
 	frames     *bucket             // reader only: every frame, a looser limit than sends
 }
@@ -44,8 +46,17 @@ type convState struct {
 	// replayed is the highest seq replayed; live frames at or below it are
 	// duplicates of the replay.
 	replayed int64
+	// small: at most SmallConversation members when subscribed: typing is
+	// relayed.
+	small bool
+	// watch: the client asked for the conversation's presence, and gets
+	// its presence events from then on.
+	watch bool
 }
 
+// pendingFrame is a live frame held during a replay: a new message (seq >
+// 0), or a change to message -seq (seq < 0), sent after the replay whatever
+// its seq, so that it follows the message it changes.
 type pendingFrame struct {
 	seq   int64
 	frame []byte
@@ -79,15 +90,26 @@ func (c *client) kill(code websocket.StatusCode, reason string, counter ...*atom
 // deliver queues a frame without waiting: a live message (seq > 0) while
 // replaying is held back until the replay is done; a full queue closes
 // the connection, which recovers by reconnecting with its last seq.
-// Ephemeral frames (seq 0) are dropped instead.
+// Ephemeral frames (seq 0) are dropped instead, and so are changes to a
+// message (seq < 0: edited, deleted) on a full queue: the page shows them
+// on its next load.
 func (c *client) deliver(conv, seq int64, frame []byte) {
 	c.mu.Lock()
 	st := c.convs[conv]
+	if st != nil && seq == seqPresence {
+		// Presence events go to connections that asked for them only;
+		// otherwise they are ephemeral like typing.
+		if !st.watch {
+			c.mu.Unlock()
+			return
+		}
+		seq = 0
+	}
 	switch {
 	case st == nil:
 		c.mu.Unlock()
 		return
-	case seq > 0 && st.syncing:
+	case seq != 0 && st.syncing:
 		if len(st.pending) >= cap(c.out) {
 			c.mu.Unlock()
 			c.slow()
@@ -271,6 +293,25 @@ func (c *client) handle(r request) bool {
 		}
 	case TypeTyping:
 		c.typing(ctx, r.ID, r.Typing.Conversation)
+	case TypeStatus:
+		c.h.setAway(c, r.Status.State == "away")
+	case TypePresence:
+		c.mu.Lock()
+		st, ok := c.convs[r.Presence.Conversation]
+		if ok {
+			st.watch = true
+		}
+		c.mu.Unlock()
+		if !ok {
+			c.reply(encodeError(r.ID, CodeNotFound))
+			break
+		}
+		f, err := c.h.presenceOf(ctx, r.ID, r.Presence.Conversation)
+		if err != nil {
+			c.fail(r.ID, err)
+			break
+		}
+		c.reply(f)
 	}
 	return true
 }
@@ -283,6 +324,12 @@ func (c *client) fail(id int64, err error) {
 		code = CodeNotFound
 	case errors.Is(err, ErrTooLong):
 		code = CodeTooLong
+	case errors.Is(err, ErrMuted):
+		code = CodeMuted
+	case errors.Is(err, ErrReadOnly):
+		code = CodeReadOnly
+	case errors.Is(err, ErrOutOfHours):
+		code = CodeClosed
 	case errors.Is(err, ErrInvalid):
 		code = CodeBadRequest
 	default:
@@ -311,6 +358,10 @@ func (c *client) send(ctx context.Context, id int64, s *sendData) {
 func (c *client) subscribe(ctx context.Context, id int64, it SubscribeItem) error {
 	opCtx, cancel := context.WithTimeout(ctx, opTimeout)
 	ok, err := c.h.store.IsMember(opCtx, it.ID, c.user)
+	var n int
+	if err == nil && ok {
+		n, err = c.h.store.memberCount(opCtx, it.ID)
+	}
 	cancel()
 	if err != nil || !ok {
 		if err == nil {
@@ -325,7 +376,7 @@ func (c *client) subscribe(ctx context.Context, id int64, it SubscribeItem) erro
 		st = &convState{}
 		c.convs[it.ID] = st
 	}
-	st.syncing, st.replayed = true, it.AfterSeq
+	st.syncing, st.replayed, st.small = true, it.AfterSeq, n <= SmallConversation
 	c.mu.Unlock()
 	if !joined {
 		if err := c.h.join(ctx, it.ID, c); err != nil {
@@ -366,27 +417,35 @@ func (c *client) subscribe(ctx context.Context, id int64, it SubscribeItem) erro
 			return nil
 		}
 		c.mu.Unlock()
-		slices.SortFunc(p, func(a, b pendingFrame) int { return cmp.Compare(a.seq, b.seq) })
+		// By message, a change after the message it changes.
+		slices.SortStableFunc(p, func(a, b pendingFrame) int {
+			return cmp.Or(cmp.Compare(abs(a.seq), abs(b.seq)), cmp.Compare(b.seq, a.seq))
+		})
 		for _, f := range p {
-			if f.seq <= after {
+			if f.seq >= 0 && f.seq <= after {
 				continue
 			}
 			if err := c.replayFrame(f.frame); err != nil {
 				return err
 			}
-			after = f.seq
+			after = max(after, f.seq)
 		}
 	}
 }
 
 // typing tells the conversation's other subscribers that the user types, at
-// most once every 2 s per conversation; dropped rather than queued.
+// most once every 2 s per conversation, in small conversations only;
+// dropped rather than queued.
 func (c *client) typing(ctx context.Context, id, conv int64) {
 	c.mu.Lock()
-	_, ok := c.convs[conv]
+	st, ok := c.convs[conv]
+	small := ok && st.small
 	c.mu.Unlock()
 	if !ok {
 		c.reply(encodeError(id, CodeNotFound))
+		return
+	}
+	if !small {
 		return
 	}
 	now := time.Now()
@@ -395,4 +454,11 @@ func (c *client) typing(ctx context.Context, id, conv int64) {
 	}
 	c.lastTyping[conv] = now
 	c.h.broadcast(ctx, conv, 0, encode(TypeTyping, 0, TypingData{Conversation: conv, User: c.user}))
+}
+
+func abs(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }

@@ -11,6 +11,23 @@
 //     process (the default), RedisBroker (pub/sub) when several nodes run.
 //   - Hub serves the WebSocket endpoint (Hub.Handler); docs/protocol.md
 //     describes its messages and close codes.
+//   - Presence (presence.go, hub_presence.go) shares who is online:
+//     MemoryPresence in one process, RedisPresence across nodes.
+//
+// # Rules
+//
+// Who may write to whom is the access-policy table's (identity, resources
+// message_*): reach.go loads what the rule needs for many people at once
+// and starts private conversations (one per pair, pair_key) and groups.
+// Class channels exist per class for its pupils and for its parents, with
+// the class's teachers and the school's vie scolaire (CPE) as moderators;
+// they are made when a member opens the Messagerie (EnsureSchoolChannels
+// for the vie scolaire).
+// mailbox.go is the secure mailbox (one conversation per message, members
+// are the recipients, receipts from last_read_seq). moderation.go holds
+// moderation for minors — delete any message, mute, announcements only,
+// opening hours, reports — each act in the chat_audit table, and the
+// checks Post makes (db/migrations/0005_chat_rules.sql).
 //
 // # Delivery guarantees
 //

@@ -41,6 +41,9 @@ type Config struct {
 	// OriginPatterns are other origins allowed at the handshake, as host
 	// patterns ("ent.example.fr"); the page's own host is always allowed.
 	OriginPatterns []string
+	// Presence shares users' presence between nodes (RedisPresence);
+	// nil: in this process only.
+	Presence Presence
 }
 
 func (c Config) withDefaults() Config {
@@ -113,6 +116,16 @@ type Hub struct {
 	topicsWG sync.WaitGroup // broker readers
 
 	delivered, slowClosed, floodClosed, brokerErrors atomic.Uint64
+
+	// Presence (hub_presence.go). pmu guards local, dirty, counts and
+	// each client's away flag.
+	presence     Presence
+	pmu          sync.Mutex
+	local        map[int64]*localUser
+	dirty        map[int64]struct{}
+	counts       map[int64]cachedCounts
+	presenceWake chan struct{}
+	presenceWG   sync.WaitGroup
 }
 
 // topic is a conversation with local subscribers.
@@ -130,12 +143,20 @@ func NewHub(cfg Config, store *Store, broker Broker, log *slog.Logger) *Hub {
 	var b [8]byte
 	rand.Read(b[:])
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Hub{
+	h := &Hub{
 		cfg: cfg.withDefaults(), store: store, broker: broker, log: log,
 		node: binary.BigEndian.Uint64(b[:]), ctx: ctx, cancel: cancel,
 		topics: map[int64]*topic{}, clients: map[*client]struct{}{},
 		perUser: map[int64]int{}, rates: map[int64]*bucket{},
+		presence: cfg.Presence, local: map[int64]*localUser{}, dirty: map[int64]struct{}{},
+		counts: map[int64]cachedCounts{}, presenceWake: make(chan struct{}, 1),
 	}
+	if h.presence == nil {
+		h.presence = NewMemoryPresence()
+	}
+	h.presenceWG.Add(1)
+	go h.presenceLoop()
+	return h
 }
 
 // Handler is the WebSocket endpoint. auth returns the session's user; an
@@ -204,6 +225,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	}
 	h.cancel() // aborts reads still blocked, when ctx ran out
 	<-done
+	h.presenceWG.Wait()
 	return err
 }
 
@@ -218,6 +240,7 @@ func (h *Hub) register(c *client) bool {
 	h.clients[c] = struct{}{}
 	h.perUser[c.user]++
 	h.conns.Add(1)
+	h.presenceConn(c.user, +1, false)
 	return true
 }
 
@@ -232,6 +255,10 @@ func (h *Hub) unregister(c *client, convs []int64) {
 		delete(h.rates, c.user)
 	}
 	h.mu.Unlock()
+	h.pmu.Lock()
+	away := c.away
+	h.pmu.Unlock()
+	h.presenceConn(c.user, -1, away)
 	h.conns.Done()
 }
 
@@ -387,6 +414,25 @@ func (b *bucket) take(now time.Time) bool {
 	}
 	b.tokens--
 	return true
+}
+
+// ModerateDelete deletes any message of a conversation for one of its
+// moderators (Store.ModerateDelete) and shows the deletion live on every
+// page open on the conversation.
+func (h *Hub) ModerateDelete(ctx context.Context, conv, seq, actor int64) (Message, error) {
+	m, err := h.store.ModerateDelete(ctx, conv, seq, actor)
+	if err != nil {
+		return Message{}, err
+	}
+	h.Changed(ctx, m)
+	return m, nil
+}
+
+// Changed delivers a stored message again after it was edited or deleted,
+// to local subscribers and other nodes. Best effort: a connection whose
+// queue is full misses it and sees the change on its next page load.
+func (h *Hub) Changed(ctx context.Context, m Message) {
+	h.broadcast(ctx, m.ConversationID, -m.Seq, encodeMessage(m))
 }
 
 // Post stores a message sent outside a WebSocket (the page's plain form) and,

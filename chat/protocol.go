@@ -19,6 +19,8 @@ const (
 	TypeRead      = "read"
 	TypeTyping    = "typing"
 	TypePing      = "ping"
+	TypeStatus    = "status"   // the user is away or back
+	TypePresence  = "presence" // also a server frame
 )
 
 // Message types, server to client.
@@ -28,6 +30,8 @@ const (
 	TypeSubscribed = "subscribed"
 	TypeError      = "error"
 	TypePong       = "pong"
+	// TypePresenceCount answers "presence" for a large conversation.
+	TypePresenceCount = "presence_count"
 )
 
 // Error codes sent in an "error" message.
@@ -36,6 +40,9 @@ const (
 	CodeNotFound   = "not_found"
 	CodeTooLong    = "too_long"
 	CodeInternal   = "internal"
+	CodeMuted      = "muted"
+	CodeReadOnly   = "read_only"
+	CodeClosed     = "closed"
 )
 
 // errorText is each code's French message for the user.
@@ -44,6 +51,9 @@ var errorText = map[string]string{
 	CodeNotFound:   "Conversation introuvable.",
 	CodeTooLong:    "Message trop long (4 000 caractères au plus).",
 	CodeInternal:   "Erreur du serveur, réessayez dans un instant.",
+	CodeMuted:      "Un modérateur vous a retiré la parole pour un moment : votre message n'est pas envoyé.",
+	CodeReadOnly:   "Seuls les enseignants et la vie scolaire peuvent écrire dans cette conversation.",
+	CodeClosed:     "La conversation est fermée à cette heure-ci : réessayez pendant les heures d'ouverture.",
 }
 
 // MaxSubscribe is the most conversations one subscribe may name.
@@ -83,6 +93,10 @@ type typingData struct {
 	Conversation int64 `json:"conversation"`
 }
 
+type statusData struct {
+	State string `json:"state"` // "online" | "away"
+}
+
 // request is a decoded client frame; exactly the field of its Type is set.
 type request struct {
 	Type      string
@@ -91,6 +105,8 @@ type request struct {
 	Send      *sendData
 	Read      *readData
 	Typing    *typingData
+	Presence  *typingData // same fields: a conversation
+	Status    *statusData
 }
 
 // errBadFrame is what decodeRequest returns for any refused frame.
@@ -127,6 +143,12 @@ func decodeRequest(b []byte) (request, error) {
 	case TypeTyping:
 		r.Typing = new(typingData)
 		target = r.Typing
+	case TypePresence:
+		r.Presence = new(typingData)
+		target = r.Presence
+	case TypeStatus:
+		r.Status = new(statusData)
+		target = r.Status
 	case TypePing:
 		if len(env.Data) != 0 {
 			return request{}, fmt.Errorf("%w: ping has no data", errBadFrame)
@@ -172,6 +194,14 @@ func (r request) check() error {
 		if r.Typing.Conversation <= 0 {
 			return errors.New("conversation")
 		}
+	case r.Presence != nil:
+		if r.Presence.Conversation <= 0 {
+			return errors.New("conversation")
+		}
+	case r.Status != nil:
+		if r.Status.State != "online" && r.Status.State != "away" {
+			return errors.New("state")
+		}
 	}
 	return nil
 }
@@ -215,6 +245,28 @@ type SubscribedData struct {
 type TypingData struct {
 	Conversation int64 `json:"conversation"`
 	User         int64 `json:"user"`
+}
+
+// MemberPresence is one member's state: "online", "away" or "offline".
+type MemberPresence struct {
+	User  int64  `json:"user"`
+	State string `json:"state"`
+}
+
+// PresenceData is the data of a server "presence" frame: every member of a
+// small conversation (answering a request), or one member who changed.
+type PresenceData struct {
+	Conversation int64            `json:"conversation"`
+	Members      []MemberPresence `json:"members"`
+}
+
+// PresenceCountData is the data of a "presence_count" frame: a large
+// conversation's counts.
+type PresenceCountData struct {
+	Conversation int64 `json:"conversation"`
+	Members      int   `json:"members"`
+	Online       int   `json:"online"`
+	Away         int   `json:"away"`
 }
 
 // ErrorData is the data of an "error" frame; Message is French.

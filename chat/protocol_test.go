@@ -20,6 +20,12 @@ func TestDecodeRequest(t *testing.T) {
 		{`{"v":1,"type":"subscribe","data":{"conversations":[{"id":4,"after_seq":10},{"id":5,"after_seq":0}]}}`, true, "subscribe"},
 		{`{"v":1,"type":"read","data":{"conversation":4,"seq":2}}`, true, "read"},
 		{`{"v":1,"type":"typing","data":{"conversation":4}}`, true, "typing"},
+		{`{"v":1,"type":"presence","data":{"conversation":4}}`, true, "presence"},
+		{`{"v":1,"type":"status","data":{"state":"away"}}`, true, "status"},
+		{`{"v":1,"type":"status","data":{"state":"online"}}`, true, "status"},
+		{`{"v":1,"type":"status","data":{"state":"invisible"}}`, false, "unknown state"},
+		{`{"v":1,"type":"presence","data":{"conversation":0}}`, false, "presence of conversation 0"},
+		{`{"v":1,"type":"status","data":{"state":"away","user":3}}`, false, "status naming a user"},
 		{`{"v":1,"type":"send","data":{"conversation":4,"client_id":"a","body":"x","sender":9}}`, false, "unknown field"},
 		{`{"v":1,"type":"ping","extra":1}`, false, "unknown envelope field"},
 		{`{"v":1,"type":"ping","type":"send"}`, false, "duplicate key"},
@@ -62,6 +68,8 @@ func FuzzDecodeRequest(f *testing.F) {
 		`{"v":1,"type":"subscribe","data":{"conversations":[{"id":4,"after_seq":10}]}}`,
 		`{"v":1,"type":"read","data":{"conversation":4,"seq":2}}`,
 		`{"v":1,"type":"typing","data":{"conversation":4}}`,
+		`{"v":1,"type":"presence","data":{"conversation":4}}`,
+		`{"v":1,"type":"status","data":{"state":"away"}}`,
 		`{"v":1,"type":"ping","type":"send"}`,
 		`{"v":1,"type":"send","data":{"conversation":4,"client_id":"a","body":"x","sender":9}}`,
 		`{"v":1,"type":"send","data":{"conversation":4,"\u0063lient_id":"a","client_id":"b","body":"x"}}`,
@@ -92,6 +100,10 @@ func FuzzDecodeRequest(f *testing.F) {
 			data = r.Read
 		case TypeTyping:
 			data = r.Typing
+		case TypePresence:
+			data = r.Presence
+		case TypeStatus:
+			data = r.Status
 		default:
 			t.Fatalf("accepted unknown type %q", r.Type)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"preau/db"
 	"preau/ent/directory"
+	"preau/identity"
 )
 
 // Errors of the chat store. A conversation the user is not a member of is
@@ -20,6 +21,13 @@ var (
 	ErrForbidden = errors.New("chat: not the author")
 	ErrTooLate   = errors.New("chat: edit window closed")
 	ErrInvalid   = errors.New("chat: invalid")
+	// ErrMuted: a moderator muted the sender in this conversation for now.
+	ErrMuted = errors.New("chat: muted")
+	// ErrReadOnly: the conversation is for announcements; only its
+	// moderators post.
+	ErrReadOnly = errors.New("chat: announcements only")
+	// ErrOutOfHours: the conversation is outside its opening hours.
+	ErrOutOfHours = errors.New("chat: closed at this hour")
 )
 
 // Kind is what a conversation is for.
@@ -32,11 +40,13 @@ const (
 	KindGroup        Kind = "group"
 	KindPrivate      Kind = "private"
 	KindLesson       Kind = "lesson" // a live lesson's chat
+	KindMail         Kind = "mail"   // a message with a subject to many recipients (the mailbox)
+	KindReport       Kind = "report" // a reported message, for the moderators
 )
 
 func (k Kind) valid() bool {
 	switch k {
-	case KindClass, KindClassParents, KindGroup, KindPrivate, KindLesson:
+	case KindClass, KindClassParents, KindGroup, KindPrivate, KindLesson, KindMail, KindReport:
 		return true
 	}
 	return false
@@ -61,6 +71,12 @@ type Conversation struct {
 	CreatedBy   int64 // 0: created by Préau
 	CreatedAtMs int64
 	LastSeq     int64
+	// AnnounceOnly: only moderators post.
+	AnnounceOnly bool
+	// OpenFromMin and OpenToMin are the opening hours for members who are
+	// not moderators, in minutes after midnight (Europe/Paris); equal
+	// values mean always open.
+	OpenFromMin, OpenToMin int
 }
 
 // Member is a user's membership of a conversation.
@@ -69,6 +85,8 @@ type Member struct {
 	Role        string
 	LastReadSeq int64
 	JoinedAtMs  int64
+	// MutedUntilMs: the member cannot post before this time.
+	MutedUntilMs int64
 }
 
 // Message is a stored message. A deleted message keeps its seq and loses its
@@ -130,9 +148,9 @@ func (s *Store) CreateConversation(ctx context.Context, c Conversation) (Convers
 func (s *Store) Conversation(ctx context.Context, id int64) (Conversation, error) {
 	var c Conversation
 	var class sql.NullInt64
-	err := s.db.QueryRow(ctx, `SELECT id, kind, structure_id, class_id, title, created_by, created_at_ms, last_seq
-		FROM conversations WHERE id = ?`, id).Scan(&c.ID, &c.Kind, &c.StructureID, &class, &c.Title,
-		&c.CreatedBy, &c.CreatedAtMs, &c.LastSeq)
+	err := s.db.QueryRow(ctx, `SELECT id, kind, structure_id, class_id, title, created_by, created_at_ms, last_seq,
+		announce_only, open_from_min, open_to_min FROM conversations WHERE id = ?`, id).Scan(&c.ID, &c.Kind,
+		&c.StructureID, &class, &c.Title, &c.CreatedBy, &c.CreatedAtMs, &c.LastSeq, &c.AnnounceOnly, &c.OpenFromMin, &c.OpenToMin)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, ErrNotFound
 	}
@@ -160,7 +178,7 @@ func addMember(ctx context.Context, q db.Querier, convID, userID int64, role str
 
 // Members lists a conversation's members by user id.
 func (s *Store) Members(ctx context.Context, convID int64) ([]Member, error) {
-	rows, err := s.db.Query(ctx, `SELECT user_id, role, last_read_seq, joined_at_ms FROM conversation_members
+	rows, err := s.db.Query(ctx, `SELECT user_id, role, last_read_seq, joined_at_ms, muted_until_ms FROM conversation_members
 		WHERE conversation_id = ? ORDER BY user_id`, convID)
 	if err != nil {
 		return nil, fmt.Errorf("chat: members: %w", err)
@@ -169,12 +187,30 @@ func (s *Store) Members(ctx context.Context, convID int64) ([]Member, error) {
 	var out []Member
 	for rows.Next() {
 		var m Member
-		if err := rows.Scan(&m.UserID, &m.Role, &m.LastReadSeq, &m.JoinedAtMs); err != nil {
+		if err := rows.Scan(&m.UserID, &m.Role, &m.LastReadSeq, &m.JoinedAtMs, &m.MutedUntilMs); err != nil {
 			return nil, err
 		}
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+func (s *Store) memberCount(ctx context.Context, convID int64) (int, error) {
+	var n int
+	err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM conversation_members WHERE conversation_id = ?", convID).Scan(&n)
+	return n, err
+}
+
+func (s *Store) memberIDs(ctx context.Context, convID int64) ([]int64, error) {
+	return ids(ctx, s.db, "SELECT user_id FROM conversation_members WHERE conversation_id = ? ORDER BY user_id", convID)
+}
+
+// smallConversationsOf lists the user's conversations with at most
+// SmallConversation members: those that get their presence events.
+func (s *Store) smallConversationsOf(ctx context.Context, userID int64) ([]int64, error) {
+	return ids(ctx, s.db, `SELECT m.conversation_id FROM conversation_members m WHERE m.user_id = ?
+		AND (SELECT COUNT(*) FROM conversation_members x WHERE x.conversation_id = m.conversation_id) <= ?
+		ORDER BY m.conversation_id`, userID, SmallConversation)
 }
 
 // IsMember reports whether the user belongs to the conversation.
@@ -192,42 +228,117 @@ func (s *Store) IsMember(ctx context.Context, convID, userID int64) (bool, error
 }
 
 // EnsureClassChannel returns the class's channel (kind "class"), creating it
-// if needed, and makes its members the class's pupils (members) and current
-// teachers (moderators): newcomers are added, people who left are removed.
+// if needed, and makes its members the class's pupils (members), its current
+// teachers and the school's vie scolaire (moderators): newcomers are added,
+// people who left are removed.
 func (s *Store) EnsureClassChannel(ctx context.Context, classID int64) (Conversation, error) {
+	return s.ensureClassKind(ctx, classID, KindClass)
+}
+
+// EnsureClassParentsChannel returns the class's parents channel (kind
+// "class_parents"), creating it if needed: the guardians of the class's
+// pupils (members), its teachers and the school's vie scolaire
+// (moderators), kept in step with the directory like EnsureClassChannel.
+func (s *Store) EnsureClassParentsChannel(ctx context.Context, classID int64) (Conversation, error) {
+	return s.ensureClassKind(ctx, classID, KindClassParents)
+}
+
+func (s *Store) ensureClassKind(ctx context.Context, classID int64, kind Kind) (Conversation, error) {
 	class, err := s.dir.Class(ctx, classID)
 	if err != nil {
 		return Conversation{}, fmt.Errorf("chat: class channel %d: %w", classID, err)
 	}
-	pupils, err := s.dir.ClassPupils(ctx, classID)
-	if err != nil {
-		return Conversation{}, fmt.Errorf("chat: class channel %d: %w", classID, err)
+	want := map[int64]string{}
+	if kind == KindClass {
+		pupils, err := s.dir.ClassPupils(ctx, classID)
+		if err != nil {
+			return Conversation{}, fmt.Errorf("chat: class channel %d: %w", classID, err)
+		}
+		for _, p := range pupils {
+			want[p.ID] = RoleMember
+		}
+	} else {
+		parents, err := s.classParents(ctx, s.db, classID)
+		if err != nil {
+			return Conversation{}, fmt.Errorf("chat: class parents channel %d: %w", classID, err)
+		}
+		for _, id := range parents {
+			want[id] = RoleMember
+		}
 	}
 	teachings, err := s.dir.ClassTeachings(ctx, classID)
 	if err != nil {
 		return Conversation{}, fmt.Errorf("chat: class channel %d: %w", classID, err)
 	}
-	want := map[int64]string{}
-	for _, p := range pupils {
-		want[p.ID] = RoleMember
-	}
 	for _, t := range teachings {
 		want[t.TeacherID] = RoleModerator
 	}
-	var c Conversation
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+	vs, err := s.vieScolaire(ctx, s.db, class.StructureID)
+	if err != nil {
+		return Conversation{}, fmt.Errorf("chat: class channel %d: %w", classID, err)
+	}
+	for _, id := range vs {
+		want[id] = RoleModerator
+	}
+	title := class.Name
+	if kind == KindClassParents {
+		title = class.Name + " — parents"
+	}
+	c, err := s.syncChannel(ctx, Conversation{Kind: kind, StructureID: class.StructureID, ClassID: classID, Title: title}, want)
+	if err != nil {
+		return Conversation{}, fmt.Errorf("chat: class channel %d: %w", classID, err)
+	}
+	return c, nil
+}
+
+// classParents returns the guardians of a class's pupils.
+func (s *Store) classParents(ctx context.Context, q db.Querier, classID int64) ([]int64, error) {
+	return ids(ctx, q, `SELECT DISTINCT g.parent_id FROM guardianships g JOIN enrolments e ON e.user_id = g.child_id
+		WHERE e.class_id = ? ORDER BY g.parent_id`, classID)
+}
+
+// vieScolaire returns the school's staff whose function is vie scolaire
+// (CPE): they moderate every class channel of the school and receive the
+// reports.
+func (s *Store) vieScolaire(ctx context.Context, q db.Querier, structureID int64) ([]int64, error) {
+	return ids(ctx, q, `SELECT DISTINCT user_id FROM roles WHERE structure_id = ? AND profile = ?
+		AND (LOWER(function) LIKE '%cpe%' OR LOWER(function) LIKE '%vie scolaire%') ORDER BY user_id`,
+		structureID, string(identity.Staff))
+}
+
+func ids(ctx context.Context, q db.Querier, query string, args ...any) ([]int64, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// syncChannel finds the class's channel of c.Kind, creating it if needed,
+// and makes its members exactly want (user → role).
+func (s *Store) syncChannel(ctx context.Context, c Conversation, want map[int64]string) (Conversation, error) {
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		now := s.nowMs()
-		err := tx.QueryRow(ctx, "SELECT id, last_seq, created_at_ms FROM conversations WHERE class_id = ? AND kind = ?",
-			classID, string(KindClass)).Scan(&c.ID, &c.LastSeq, &c.CreatedAtMs)
+		err := tx.QueryRow(ctx, `SELECT id, last_seq, created_at_ms, announce_only, open_from_min, open_to_min
+			FROM conversations WHERE class_id = ? AND kind = ?`, c.ClassID, string(c.Kind)).Scan(&c.ID, &c.LastSeq,
+			&c.CreatedAtMs, &c.AnnounceOnly, &c.OpenFromMin, &c.OpenToMin)
 		if errors.Is(err, sql.ErrNoRows) {
 			c.CreatedAtMs = now
 			err = tx.QueryRow(ctx, `INSERT INTO conversations (kind, structure_id, class_id, title, created_by, created_at_ms)
-				VALUES (?, ?, ?, ?, 0, ?) RETURNING id`, string(KindClass), class.StructureID, classID, class.Name, now).Scan(&c.ID)
+				VALUES (?, ?, ?, ?, 0, ?) RETURNING id`, string(c.Kind), c.StructureID, c.ClassID, c.Title, now).Scan(&c.ID)
 		}
 		if err != nil {
 			return err
 		}
-		c.Kind, c.StructureID, c.ClassID, c.Title = KindClass, class.StructureID, classID, class.Name
 		rows, err := tx.Query(ctx, "SELECT user_id, role FROM conversation_members WHERE conversation_id = ?", c.ID)
 		if err != nil {
 			return err
@@ -266,10 +377,7 @@ func (s *Store) EnsureClassChannel(ctx context.Context, classID int64) (Conversa
 		}
 		return nil
 	})
-	if err != nil {
-		return Conversation{}, fmt.Errorf("chat: class channel %d: %w", classID, err)
-	}
-	return c, nil
+	return c, err
 }
 
 // Limits on what Post accepts.
@@ -312,6 +420,9 @@ func (s *Store) post(ctx context.Context, convID, sender int64, clientID, body s
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
+		if err := s.mayPost(ctx, tx, convID, sender); err != nil {
+			return err
+		}
 		// The UPDATE takes the conversation row's write lock (PostgreSQL) or
 		// runs under SQLite's single writer: concurrent posters queue here,
 		// and each reads back its own seq. Membership is checked in the
@@ -338,8 +449,8 @@ func (s *Store) post(ctx context.Context, convID, sender int64, clientID, body s
 		err = scanMessage(s.db.QueryRow(ctx, "SELECT "+messageColumns+
 			" FROM messages WHERE conversation_id = ? AND sender_id = ? AND client_id = ?", convID, sender, clientID), &m)
 	}
-	if errors.Is(err, ErrNotFound) {
-		return Message{}, false, ErrNotFound
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrMuted) || errors.Is(err, ErrReadOnly) || errors.Is(err, ErrOutOfHours) {
+		return Message{}, false, err
 	}
 	if err != nil {
 		return Message{}, false, fmt.Errorf("chat: post in %d: %w", convID, err)
@@ -470,19 +581,32 @@ type Listed struct {
 	// Unread counts the messages of others, not deleted, after the
 	// member's last read seq (as Unread does).
 	Unread int
+	// Peer is the other member's name in a private conversation.
+	Peer string
+}
+
+// Name is what the list shows: the title, or the other person's name for
+// a private conversation.
+func (l Listed) Name() string {
+	if l.Kind == KindPrivate && l.Peer != "" {
+		return l.Peer
+	}
+	return l.Title
 }
 
 // ConversationsOf lists the conversations the user is a member of, by
 // title, with their unread counts.
 func (s *Store) ConversationsOf(ctx context.Context, userID int64) ([]Listed, error) {
 	rows, err := s.db.Query(ctx, `SELECT c.id, c.kind, c.structure_id, c.class_id, c.title, c.created_by, c.created_at_ms,
-			c.last_seq, COUNT(g.seq)
+			c.last_seq, COUNT(g.seq),
+			COALESCE((SELECT u.first_name || ' ' || u.last_name FROM conversation_members o JOIN users u ON u.id = o.user_id
+				WHERE c.kind = 'private' AND o.conversation_id = c.id AND o.user_id <> ? LIMIT 1), '')
 		FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
 		LEFT JOIN messages g ON g.conversation_id = m.conversation_id AND g.seq > m.last_read_seq
 			AND g.sender_id <> m.user_id AND g.deleted_at_ms = 0
 		WHERE m.user_id = ?
 		GROUP BY c.id, c.kind, c.structure_id, c.class_id, c.title, c.created_by, c.created_at_ms, c.last_seq
-		ORDER BY c.title, c.id`, userID)
+		ORDER BY c.title, c.id`, userID, userID)
 	if err != nil {
 		return nil, fmt.Errorf("chat: conversations of %d: %w", userID, err)
 	}
@@ -492,7 +616,7 @@ func (s *Store) ConversationsOf(ctx context.Context, userID int64) ([]Listed, er
 		var l Listed
 		var class sql.NullInt64
 		if err := rows.Scan(&l.ID, &l.Kind, &l.StructureID, &class, &l.Title, &l.CreatedBy, &l.CreatedAtMs,
-			&l.LastSeq, &l.Unread); err != nil {
+			&l.LastSeq, &l.Unread, &l.Peer); err != nil {
 			return nil, fmt.Errorf("chat: conversations of %d: %w", userID, err)
 		}
 		l.ClassID = class.Int64
@@ -540,6 +664,91 @@ func CheckClientID(id string) error {
 		c := id[i]
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
 			return fmt.Errorf("%w: client_id character", ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// Found is a message found by Search, with its conversation's name.
+type Found struct {
+	Message
+	Kind  Kind
+	Title string
+}
+
+// Search finds the messages of the user's conversations whose text
+// contains q (case-insensitive for ASCII letters; LIKE's wildcards are
+// taken literally), not deleted, latest first, at most limit (default 50,
+// at most 200).
+func (s *Store) Search(ctx context.Context, userID int64, q string, limit int) ([]Found, error) {
+	q = strings.ToLower(strings.TrimSpace(q))
+	if q == "" {
+		return nil, nil
+	}
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 200)
+	rows, err := s.db.Query(ctx, `SELECT g.conversation_id, g.seq, g.sender_id, g.client_id, g.body, g.created_at_ms,
+			g.edited_at_ms, g.deleted_at_ms, c.kind, c.title
+		FROM conversation_members m JOIN messages g ON g.conversation_id = m.conversation_id
+		JOIN conversations c ON c.id = m.conversation_id
+		WHERE m.user_id = ? AND g.deleted_at_ms = 0 AND LOWER(g.body) LIKE ? ESCAPE '\'
+		ORDER BY g.created_at_ms DESC, g.conversation_id, g.seq DESC LIMIT ?`, userID, "%"+EscapeLike(q)+"%", limit)
+	if err != nil {
+		return nil, fmt.Errorf("chat: search: %w", err)
+	}
+	defer rows.Close()
+	var out []Found
+	for rows.Next() {
+		var f Found
+		if err := rows.Scan(&f.ConversationID, &f.Seq, &f.SenderID, &f.ClientID, &f.Body, &f.CreatedAtMs,
+			&f.EditedAtMs, &f.DeletedAtMs, &f.Kind, &f.Title); err != nil {
+			return nil, fmt.Errorf("chat: search: %w", err)
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// IsVieScolaire reports whether a staff function is the vie scolaire's
+// (CPE): they moderate the school's class channels (see vieScolaire).
+func IsVieScolaire(function string) bool {
+	f := strings.ToLower(function)
+	return strings.Contains(f, "cpe") || strings.Contains(f, "vie scolaire")
+}
+
+// EnsureSchoolChannels creates the class and parents channels of every
+// class of the structure's current year that has none yet (existing
+// channels are left to EnsureClassChannel's updates), so that the vie
+// scolaire finds them all.
+func (s *Store) EnsureSchoolChannels(ctx context.Context, structureID int64) error {
+	rows, err := s.db.Query(ctx, `SELECT c.id, k.kind FROM classes c JOIN school_years y ON y.id = c.year_id AND y.is_current
+		CROSS JOIN (SELECT 'class' AS kind UNION ALL SELECT 'class_parents') k
+		WHERE c.structure_id = ? AND c.kind = 'class'
+		AND NOT EXISTS (SELECT 1 FROM conversations v WHERE v.class_id = c.id AND v.kind = k.kind)`, structureID)
+	if err != nil {
+		return fmt.Errorf("chat: school channels: %w", err)
+	}
+	type missing struct {
+		class int64
+		kind  Kind
+	}
+	var todo []missing
+	err = scanPairs(rows, func(r *sql.Rows) error {
+		var m missing
+		if err := r.Scan(&m.class, &m.kind); err != nil {
+			return err
+		}
+		todo = append(todo, m)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("chat: school channels: %w", err)
+	}
+	for _, m := range todo {
+		if _, err := s.ensureClassKind(ctx, m.class, m.kind); err != nil {
+			return err
 		}
 	}
 	return nil

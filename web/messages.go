@@ -28,22 +28,40 @@ func (s *Server) messagePages(r chi.Router) {
 	r.Get("/messagerie", s.messagesPage)
 	r.Get("/messagerie/{id}", s.conversationPage)
 	r.With(s.limitBody(s.cfg.MaxBody)).Post("/messagerie/{id}", s.conversationPost)
+	s.messageNewPages(r)
+	s.messageSearchPages(r)
+	s.moderationPages(r)
 }
 
 type messagesData struct {
 	Conversations []chat.Listed
-	// ParentOnly: the user has no class of their own (a parent), whose
-	// conversations with teachers are not built yet.
-	ParentOnly bool
+	// CanMail: the user may send mailbox messages (Nouveau message).
+	CanMail bool
 }
 
 func (s *Server) messagesPage(w http.ResponseWriter, r *http.Request) {
 	u := currentUser(r)
 	ctx := r.Context()
 	// Class channels are made on first visit and their members kept in step
-	// with the directory at each visit.
+	// with the directory at each visit: a pupil's class channel, a parent's
+	// children's classes' parents channels, both for a teacher.
+	type want struct {
+		class int64
+		kind  chat.Kind
+	}
+	var wants []want
+	teacher := u.Has(identity.Teacher)
 	for _, id := range u.Classes {
-		c, err := s.dir.Class(ctx, id)
+		wants = append(wants, want{id, chat.KindClass})
+		if teacher {
+			wants = append(wants, want{id, chat.KindClassParents})
+		}
+	}
+	for _, id := range u.ChildClasses {
+		wants = append(wants, want{id, chat.KindClassParents})
+	}
+	for _, wt := range wants {
+		c, err := s.dir.Class(ctx, wt.class)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -51,9 +69,24 @@ func (s *Server) messagesPage(w http.ResponseWriter, r *http.Request) {
 		if c.Kind != directory.KindClass {
 			continue
 		}
-		if _, err := s.chat.EnsureClassChannel(ctx, id); err != nil {
+		if wt.kind == chat.KindClass {
+			_, err = s.chat.EnsureClassChannel(ctx, wt.class)
+		} else {
+			_, err = s.chat.EnsureClassParentsChannel(ctx, wt.class)
+		}
+		if err != nil {
 			s.fail(w, r, err)
 			return
+		}
+	}
+	// The vie scolaire moderates every class of the school: channels
+	// nobody has opened yet are made for them.
+	for _, role := range u.Roles {
+		if role.Profile == identity.Staff && role.StructureID != 0 && chat.IsVieScolaire(role.Function) {
+			if err := s.chat.EnsureSchoolChannels(ctx, role.StructureID); err != nil {
+				s.fail(w, r, err)
+				return
+			}
 		}
 	}
 	list, err := s.chat.ConversationsOf(ctx, u.UserID)
@@ -61,8 +94,12 @@ func (s *Server) messagesPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	d := messagesData{Conversations: list, ParentOnly: u.Primary() == identity.Parent}
-	s.render(w, r, http.StatusOK, "messages", view{Title: "Messagerie", Data: d})
+	d := messagesData{Conversations: list, CanMail: u.CanAny(identity.Mailbox, identity.Create)}
+	v := view{Title: "Messagerie", Data: d}
+	if r.URL.Query().Get("signale") == "1" {
+		v.Flash = "Merci : le message est signalé aux enseignants et à la vie scolaire."
+	}
+	s.render(w, r, http.StatusOK, "messages", v)
 }
 
 // conversationData is what conversation.html receives.
@@ -76,6 +113,28 @@ type conversationData struct {
 	Me       int64
 	ClientID string // the plain form's client_id: a double submit stores once
 	Draft    string
+	// Title is the conversation's name for the user (the other person's
+	// in a private conversation).
+	Title string
+	// Moderator: the user moderates the conversation (moderation controls).
+	Moderator bool
+	// CanPost: the composer is shown (not an announcement for a member).
+	CanPost bool
+	// Mail: a mailbox message; ReadBy/Recipients are its receipts, shown
+	// to its sender; CanReply shows "Répondre à l'expéditeur".
+	Mail               bool
+	ReadBy, Recipients int
+	CanReply           bool
+	// Members are the members who are not moderators, for muting.
+	Members []memberRow
+	Hours   string
+	Report  bool // a report's conversation
+}
+
+type memberRow struct {
+	ID    int64
+	Name  string
+	Muted string // "jusqu'à 14:30" when muted
 }
 
 type person struct {
@@ -92,6 +151,13 @@ type messageRow struct {
 	Parts   []textPart
 	Edited  bool
 	Deleted bool
+	// Reportable: not the user's own, not deleted.
+	Reportable bool
+	// Withdrawable: the user's own, still within chat.EditWindow.
+	Withdrawable bool
+	// SeenBy of SeenOf other members have read it: shown on a moderator's
+	// own messages (announcements, official messages).
+	SeenBy, SeenOf int
 }
 
 // textPart is a piece of a message body: plain text, or a link shown as
@@ -167,6 +233,10 @@ func (s *Server) conversationView(r *http.Request, c chat.Conversation) (view, e
 		if n, ok := names[id]; ok {
 			return n, nil
 		}
+		if id == 0 {
+			names[0] = "Préau"
+			return names[0], nil
+		}
 		p, err := s.dir.Person(ctx, id)
 		if errors.Is(err, directory.ErrNotFound) {
 			err = nil
@@ -175,13 +245,39 @@ func (s *Server) conversationView(r *http.Request, c chat.Conversation) (view, e
 		names[id] = p.FullName()
 		return names[id], err
 	}
-	d := conversationData{Conv: c, Me: u.UserID, ClientID: newClientID(), LastSeq: c.LastSeq}
+	d := conversationData{Conv: c, Me: u.UserID, ClientID: newClientID(), LastSeq: c.LastSeq, Title: c.Title,
+		Mail: c.Kind == chat.KindMail, Report: c.Kind == chat.KindReport, Hours: chat.FormatHours(c.OpenFromMin, c.OpenToMin)}
+	now := time.Now().UnixMilli()
 	for _, m := range members {
 		n, err := name(m.UserID)
 		if err != nil {
 			return view{}, err
 		}
 		d.People = append(d.People, person{m.UserID, n})
+		if m.UserID == u.UserID {
+			d.Moderator = m.Role == chat.RoleModerator
+		} else if c.Kind == chat.KindPrivate {
+			d.Title = n
+		}
+		if m.Role != chat.RoleModerator && m.UserID != u.UserID {
+			row := memberRow{ID: m.UserID, Name: n}
+			if m.MutedUntilMs > now {
+				row.Muted = "jusqu'au " + frDateTime(time.UnixMilli(m.MutedUntilMs))
+			}
+			d.Members = append(d.Members, row)
+		}
+	}
+	d.CanPost = d.Moderator || (!c.AnnounceOnly && c.Kind != chat.KindReport)
+	if d.Mail {
+		d.CanReply = c.CreatedBy != u.UserID && c.CreatedBy != 0
+		if c.CreatedBy == u.UserID {
+			if d.ReadBy, d.Recipients, err = s.chat.Receipts(ctx, c.ID); err != nil {
+				return view{}, err
+			}
+		}
+	}
+	if !d.Moderator || c.Kind == chat.KindPrivate || d.Mail || d.Report {
+		d.Members = nil // no mute where there is nothing to moderate
 	}
 	for _, m := range msgs {
 		n, err := name(m.SenderID)
@@ -191,12 +287,25 @@ func (s *Server) conversationView(r *http.Request, c chat.Conversation) (view, e
 		at := time.UnixMilli(m.CreatedAtMs)
 		d.Messages = append(d.Messages, messageRow{Seq: m.Seq, Sender: n, Mine: m.SenderID == u.UserID,
 			At: frDateTime(at), AtISO: at.UTC().Format(time.RFC3339), Parts: splitLinks(m.Body),
-			Edited: m.EditedAtMs != 0, Deleted: m.DeletedAtMs != 0})
+			Edited: m.EditedAtMs != 0, Deleted: m.DeletedAtMs != 0,
+			Reportable:   m.SenderID != u.UserID && m.SenderID != 0 && m.DeletedAtMs == 0 && c.Kind != chat.KindReport,
+			Withdrawable: m.SenderID == u.UserID && m.DeletedAtMs == 0 && now-m.CreatedAtMs < chat.EditWindow.Milliseconds()})
+		if m.SenderID == u.UserID && d.Moderator && c.Kind != chat.KindPrivate && c.Kind != chat.KindReport {
+			row := &d.Messages[len(d.Messages)-1]
+			for _, mb := range members {
+				if mb.UserID != u.UserID {
+					row.SeenOf++
+					if mb.LastReadSeq >= m.Seq {
+						row.SeenBy++
+					}
+				}
+			}
+		}
 	}
 	if len(msgs) > 0 {
 		d.LastSeq = msgs[len(msgs)-1].Seq
 	}
-	return view{Title: c.Title, Data: d}, nil
+	return view{Title: d.Title, Data: d}, nil
 }
 
 func (s *Server) conversationPage(w http.ResponseWriter, r *http.Request) {
@@ -214,8 +323,16 @@ func (s *Server) conversationPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if r.URL.Query().Get("envoye") == "1" {
+	switch r.URL.Query().Get("envoye") {
+	case "1":
 		v.Flash = "Message envoyé."
+	case "modere":
+		v.Flash = "C'est fait."
+	}
+	if re := r.URL.Query().Get("re"); re != "" && len(re) <= 210 {
+		d := v.Data.(conversationData)
+		d.Draft = "Re : " + re + "\n\n"
+		v.Data = d
 	}
 	s.render(w, r, http.StatusOK, "conversation", v)
 }
@@ -255,6 +372,12 @@ func (s *Server) conversationPost(w http.ResponseWriter, r *http.Request) {
 		msg = "Message trop long (4 000 caractères au plus)."
 	case errors.Is(err, chat.ErrInvalid):
 		msg = "Le message est vide ou contient des caractères invalides."
+	case errors.Is(err, chat.ErrMuted):
+		msg = "Un modérateur vous a retiré la parole pour un moment : votre message n'est pas envoyé."
+	case errors.Is(err, chat.ErrReadOnly):
+		msg = "Seuls les enseignants et la vie scolaire peuvent écrire dans cette conversation."
+	case errors.Is(err, chat.ErrOutOfHours):
+		msg = "La conversation est fermée à cette heure-ci : réessayez pendant les heures d'ouverture."
 	default:
 		s.fail(w, r, err)
 		return

@@ -83,9 +83,9 @@ func TestMessagerie(t *testing.T) {
 		t.Errorf("still unread after reading")
 	}
 
-	// A parent has no conversation yet, and is told so.
+	// A parent finds their child's class's parents channel.
 	body = f.wantGet(f.login(f.parent), "/messagerie", http.StatusOK)
-	if !strings.Contains(body, "La messagerie avec les enseignants arrive bientôt.") {
+	if !strings.Contains(body, "3A — parents") || strings.Contains(body, "arrive bientôt") {
 		t.Errorf("parent's page:\n%s", body)
 	}
 }

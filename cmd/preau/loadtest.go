@@ -111,8 +111,11 @@ func localOnly(raw string) error {
 }
 
 func runLoadtest(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "sfu" {
+		return runLoadtestSFU(ctx, args[1:], os.Stdout, os.Stderr) // loadtest_sfu.go
+	}
 	if len(args) == 0 || args[0] != "chat" {
-		return errors.New("loadtest: usage: preau loadtest chat [flags] (chat is the only load yet)")
+		return errors.New("loadtest: usage: preau loadtest chat|sfu [flags]")
 	}
 	cfg, err := parseLoadtest(args[1:])
 	if err != nil {

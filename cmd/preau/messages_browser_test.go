@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -72,6 +73,42 @@ func TestBrowserMessagerie(t *testing.T) {
 	if err != nil || strings.TrimSpace(value) != "" {
 		t.Errorf("composer after sending holds %q (%v)", value, err)
 	}
+
+	// The teacher moderates: the pupil's message, deleted from the
+	// teacher's (reloaded) page, disappears live from the pupil's.
+	err = chromedp.Do(teacher,
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS(`#chat[data-live="true"]`)),
+		chromedp.Click(chromedp.Search(`//li[contains(., "Bonjour madame")]//button[@data-testid="mod-delete"]`)),
+		browsertest.WaitText(".flash", "C'est fait."),
+	)
+	if err != nil {
+		browsertest.Screenshot(t, teacher, "teacher-delete")
+		t.Fatalf("the teacher deletes the pupil's message: %v", err)
+	}
+	see(pupil, "pupil", "Message supprimé.")
+	if text, _ := chromedp.Run(pupil, chromedp.Text(chromedp.CSS("#chat-list"))); strings.Contains(text, "Bonjour madame") {
+		t.Errorf("the deleted message is still on the pupil's page")
+	}
+
+	// The pupil's home page: the Messagerie badge counts a new message live.
+	home := browserLogin(t, b, base, "/accueil", "eleve.demo")
+	err = chromedp.Do(home, chromedp.WaitReady(chromedp.CSS(`[data-unread-badge][data-live="true"]`)))
+	var before string
+	if err == nil {
+		before, err = chromedp.Run(home, chromedp.TextContent(chromedp.CSS(`[data-unread-badge]`)))
+	}
+	if err != nil {
+		browsertest.Screenshot(t, home, "pupil-home")
+		t.Fatalf("the home page's badge is not live: %v", err)
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(before))
+	say(teacher, "teacher", "Devoir pour lundi")
+	if err := chromedp.Do(home, browsertest.WaitText(`[data-unread-badge]`, strconv.Itoa(n+1))); err != nil {
+		browsertest.Screenshot(t, home, "pupil-home-badge")
+		t.Fatalf("the badge does not count the new message (was %q): %v", before, err)
+	}
 	browsertest.NoJSErrors(t, teacher)
 	browsertest.NoJSErrors(t, pupil)
+	browsertest.NoJSErrors(t, home)
 }

@@ -9,6 +9,57 @@
 
 const root = document.getElementById('chat');
 if (root) start(root);
+const badge = document.querySelector('[data-unread-badge]');
+if (badge) startBadge(badge);
+
+// startBadge keeps the home page's Messagerie badge live: the unread total
+// from /messagerie/non-lus, then one more for each message of someone else
+// that arrives on the conversations it subscribed to (after their last seq,
+// so nothing is replayed).
+async function startBadge(badge) {
+  let state;
+  try {
+    const resp = await fetch('/messagerie/non-lus', { credentials: 'same-origin' });
+    if (!resp.ok) return;
+    state = await resp.json();
+  } catch { return; }
+  const me = Number(badge.dataset.me) || 0;
+  let unread = state.unread;
+  const seen = new Map(state.conversations.map((c) => [c.id, c.last_seq]));
+  function show() {
+    badge.textContent = unread > 99 ? '99+' : String(unread);
+    badge.hidden = unread === 0;
+    badge.setAttribute('aria-label', unread + ' message' + (unread > 1 ? 's' : '') + ' non lu' + (unread > 1 ? 's' : ''));
+  }
+  show();
+  if (state.conversations.length === 0) return;
+  let delay = 1000;
+  function connect() {
+    const ws = new WebSocket((location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + '/ws/chat');
+    ws.addEventListener('open', () => {
+      delay = 1000;
+      const conversations = [...seen].map(([id, seq]) => ({ id, after_seq: seq }));
+      ws.send(JSON.stringify({ v: 1, type: 'subscribe', id: 1, data: { conversations } }));
+    });
+    ws.addEventListener('message', (ev) => {
+      let f;
+      try { f = JSON.parse(ev.data); } catch { return; }
+      const d = f.data || {};
+      if (f.type === 'subscribed') badge.dataset.live = 'true'; // for tests
+      if (f.type !== 'message' || !seen.has(d.conversation) || d.seq <= seen.get(d.conversation)) return;
+      seen.set(d.conversation, d.seq);
+      if (d.sender !== me && !d.deleted_at_ms) {
+        unread++;
+        show();
+      }
+    });
+    ws.addEventListener('close', () => {
+      setTimeout(connect, delay + Math.random() * 500);
+      delay = Math.min(delay * 2, 30000);
+    });
+  }
+  connect();
+}
 
 function start(root) {
   const conv = Number(root.dataset.conversation);
@@ -17,6 +68,7 @@ function start(root) {
   const form = document.getElementById('composer');
   const input = document.getElementById('texte');
   const status = document.getElementById('chat-status');
+  const presenceLine = document.getElementById('chat-presence');
   const url = (location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + '/ws/chat';
 
   const names = new Map();
@@ -82,7 +134,23 @@ function start(root) {
         break;
       case 'subscribed':
         // Tests and styles can tell a live page from a plain one.
-        if (d.conversation === conv) root.dataset.live = 'true';
+        if (d.conversation === conv) {
+          root.dataset.live = 'true';
+          frame('presence', { conversation: conv });
+        }
+        break;
+      case 'presence':
+        // A small conversation: every member (answer) or one who changed.
+        if (d.conversation !== conv) break;
+        for (const m of d.members || []) presence.set(m.user, m.state);
+        showPresence();
+        break;
+      case 'presence_count':
+        if (d.conversation !== conv) break;
+        presenceLine.textContent = d.online + ' en ligne sur ' + d.members + (d.away ? ', ' + d.away + ' absent(s)' : '');
+        break;
+      case 'typing':
+        if (d.conversation === conv && d.user !== me) showTyping(d.user);
         break;
       case 'ack': {
         if (d.conversation !== conv) break;
@@ -107,6 +175,37 @@ function start(root) {
     }
     if (f.id) requests.delete(f.id);
   }
+
+  // Presence and typing, in small conversations (docs/protocol.md).
+  const presence = new Map(); // user → online | away | offline
+  let typingUser = 0;
+  let typingTimer = 0;
+  function showPresence() {
+    if (typingUser) return; // the typing line wins for a moment
+    const on = [];
+    for (const [user, state] of presence) {
+      if (user !== me && state !== 'offline') on.push((names.get(user) || 'Un membre') + (state === 'away' ? ' (absent)' : ''));
+    }
+    presenceLine.textContent = on.length ? 'En ligne : ' + on.join(', ') : '';
+  }
+  function showTyping(user) {
+    typingUser = user;
+    presenceLine.textContent = (names.get(user) || 'Un membre') + ' écrit…';
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(() => { typingUser = 0; showPresence(); }, 3000);
+  }
+  let typingSent = 0;
+  function typed() {
+    const now = Date.now();
+    if (now - typingSent < 2000 || !ws || ws.readyState !== WebSocket.OPEN) return;
+    typingSent = now;
+    frame('typing', { conversation: conv });
+  }
+  document.addEventListener('visibilitychange', () => {
+    if (ws && ws.readyState === WebSocket.OPEN) {
+      frame('status', { state: document.visibilityState === 'visible' ? 'online' : 'away' });
+    }
+  });
 
   function mineLi(clientID) {
     return list.querySelector('li[data-client="' + clientID + '"]');
@@ -213,7 +312,8 @@ function start(root) {
     return 'w-' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   }
 
-  form.addEventListener('submit', (ev) => {
+  // An announcement or a report has no composer for this user.
+  if (form) form.addEventListener('submit', (ev) => {
     const body = input.value;
     if (!ws || ws.readyState !== WebSocket.OPEN) return; // the plain form posts it
     ev.preventDefault();
@@ -233,7 +333,8 @@ function start(root) {
     input.focus();
   });
 
-  input.addEventListener('keydown', (ev) => {
+  if (input) input.addEventListener('input', typed);
+  if (input) input.addEventListener('keydown', (ev) => {
     if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
       ev.preventDefault();
       form.requestSubmit();
