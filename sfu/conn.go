@@ -34,6 +34,7 @@ var frenchMessages = map[string]string{
 	"bad_sdp":       "Description de session invalide.",
 	"slow_client":   "Connexion trop lente.",
 	"replaced":      "Vous avez rejoint la salle depuis un autre appareil.",
+	"denied":        "L'enseignant n'a pas accepté votre entrée dans la salle.",
 	"internal":      "Erreur interne du serveur.",
 }
 

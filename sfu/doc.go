@@ -7,11 +7,18 @@
 //     signed with HMAC-SHA256 by the server and checked at join; what it
 //     allows to publish is checked again when media arrives.
 //   - Manager: the rooms of this node, the shared WebRTC API (one media
-//     engine, the default interceptors, one UDP port for every peer) and the
-//     signaling WebSocket handler. Rooms are created by the server only
+//     engine, the interceptors, one UDP port for every peer, one TCP port for
+//     ICE over TCP, an optional in-process TURN relay: ice.go, turn.go) and
+//     the signaling WebSocket handler. Rooms are created by the server only
 //     (CreateRoom); a join for an unknown room is refused.
-//   - Room: participants, published tracks, the hand queue, lock, and the
-//     moderator's commands (give_floor, take_floor, mute, kick, lock, end).
+//   - Room: participants, published tracks, the hand queue, lock, the
+//     waiting room (admit, deny), the roll call (attendance.go: join and
+//     leave times merged per user, handed to OnEnd when the room ends), and
+//     the moderator's commands (give_floor, take_floor, mute, kick, lock,
+//     end).
+//   - CheckHandler (check.go): the device check page's WebSocket, a
+//     PeerConnection with only a data channel that reports which candidate
+//     pair (UDP or TCP) reached the server.
 //   - Participant: one signaling socket (one reader, one writer goroutine,
 //     a bounded queue) and one PeerConnection.
 //

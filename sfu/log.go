@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
@@ -21,10 +22,19 @@ type pionLogger struct{ log *slog.Logger }
 func (l pionLogger) Trace(msg string)                  {}
 func (l pionLogger) Tracef(format string, args ...any) {}
 func (l pionLogger) Debug(msg string)                  { l.log.Debug(msg) }
-func (l pionLogger) Debugf(format string, args ...any) { l.log.Debug(fmt.Sprintf(format, args...)) }
+func (l pionLogger) Debugf(format string, args ...any) { l.debugf(format, args...) }
 func (l pionLogger) Info(msg string)                   { l.log.Debug(msg) }
-func (l pionLogger) Infof(format string, args ...any)  { l.log.Debug(fmt.Sprintf(format, args...)) }
+func (l pionLogger) Infof(format string, args ...any)  { l.debugf(format, args...) }
 func (l pionLogger) Warn(msg string)                   { l.log.Warn(msg) }
 func (l pionLogger) Warnf(format string, args ...any)  { l.log.Warn(fmt.Sprintf(format, args...)) }
 func (l pionLogger) Error(msg string)                  { l.log.Error(msg) }
 func (l pionLogger) Errorf(format string, args ...any) { l.log.Error(fmt.Sprintf(format, args...)) }
+
+// debugf formats only when debug logs are on: pion passes live objects to
+// its debug logs (a TrackRemote in onTrack, read without its lock while
+// SetRemoteDescription writes it), so formatting them is a data race.
+func (l pionLogger) debugf(format string, args ...any) {
+	if l.log.Enabled(context.Background(), slog.LevelDebug) {
+		l.log.Debug(fmt.Sprintf(format, args...))
+	}
+}

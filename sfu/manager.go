@@ -33,12 +33,19 @@ type Config struct {
 	// UDPPort is the one UDP port every peer's ICE uses (UDP mux). 0 lets the
 	// OS choose (tests).
 	UDPPort int
+	// TCPPort is the one TCP port of ICE over TCP (RFC 6544), for networks
+	// that block UDP. 0 lets the OS choose (tests); negative: no ICE-TCP.
+	TCPPort int
+	// TURN, when set, runs a TURN relay in-process (turn.go) for networks
+	// that block both; nil: none.
+	TURN *TURNConfig
 	// PublicIPs, when set, replace the host candidates' addresses (server
 	// behind a 1:1 NAT).
 	PublicIPs []string
 	// IncludeLoopback offers loopback candidates (tests, local demo).
 	IncludeLoopback bool
-	// IPFilter keeps only the local addresses it accepts (nil: all).
+	// IPFilter keeps only the local addresses it accepts (nil: all but
+	// IPv6 link-local ones, which no browser outside the link can reach).
 	IPFilter func(net.IP) bool
 	// Logger receives the SFU's logs (nil: slog.Default()).
 	Logger *slog.Logger
@@ -58,6 +65,8 @@ type Manager struct {
 	log    *slog.Logger
 	api    *webrtc.API
 	mux    *ice.MultiUDPMuxDefault
+	tcp    *iceTCP    // nil without ICE over TCP (ice.go)
+	turn   *turnRelay // nil without TURN (turn.go)
 
 	mu     sync.Mutex
 	rooms  map[string]*Room
@@ -113,9 +122,7 @@ func New(cfg Config, signer Signer) (*Manager, error) {
 	if cfg.IncludeLoopback {
 		opts = append(opts, ice.UDPMuxFromPortWithLoopback())
 	}
-	if cfg.IPFilter != nil {
-		opts = append(opts, ice.UDPMuxFromPortWithIPFilter(cfg.IPFilter))
-	}
+	opts = append(opts, ice.UDPMuxFromPortWithIPFilter(hostFilter(cfg.IPFilter))) // ice.go
 	mux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sfu: listen UDP port %d: %w", cfg.UDPPort, err)
@@ -126,27 +133,36 @@ func New(cfg Config, signer Signer) (*Manager, error) {
 		mux.Close()
 		return nil, fmt.Errorf("sfu: codecs: %w", err)
 	}
-	// NACK generator and responder, RTCP sender/receiver reports, TWCC
-	// feedback and header extension, stats.
 	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
+	if err := registerInterceptors(me, ir); err != nil { // track.go
 		mux.Close()
 		return nil, fmt.Errorf("sfu: interceptors: %w", err)
 	}
 	se := webrtc.SettingEngine{LoggerFactory: logs}
 	se.SetICEUDPMux(mux)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	tcp, err := listenICETCP(cfg, logs, &se)
+	if err != nil {
+		mux.Close()
+		return nil, err
+	}
+	se.SetNetworkTypes(networkTypes(tcp))
+	var relay *turnRelay
+	if cfg.TURN != nil {
+		if relay, err = newTURNRelay(*cfg.TURN, signer.Key, mux.GetListenAddresses(), cfg.PublicIPs, logs, cfg.Now); err != nil {
+			mux.Close()
+			tcp.close()
+			return nil, err
+		}
+	}
 	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	if cfg.IPFilter != nil {
-		se.SetIPFilter(cfg.IPFilter)
-	}
+	se.SetIPFilter(hostFilter(cfg.IPFilter))
 	if len(cfg.PublicIPs) > 0 {
 		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	return &Manager{
-		cfg: cfg, signer: signer, log: cfg.Logger, api: api, mux: mux,
+		cfg: cfg, signer: signer, log: cfg.Logger, api: api, mux: mux, tcp: tcp, turn: relay,
 		rooms: map[string]*Room{},
 	}, nil
 }
@@ -219,5 +235,5 @@ func (m *Manager) Close() error {
 		r.End()
 	}
 	m.conns.Wait()
-	return m.mux.Close()
+	return errors.Join(m.mux.Close(), m.tcp.close(), m.turn.close())
 }

@@ -29,6 +29,17 @@ const (
 	TypeLock      = "lock"
 	TypeEnd       = "end"
 	TypePing      = "ping"
+	// Waiting room and attendance (moderator).
+	TypeAdmit          = "admit"
+	TypeDeny           = "deny"
+	TypeSetWaitingRoom = "waiting_room"
+	TypeAttendance     = "attendance"
+	// TypeUnpublish stops forwarding the sender's own sources (a camera
+	// turned off, a screen share stopped); publishing again makes new slots.
+	TypeUnpublish = "unpublish"
+	// TypeRestartICE asks for an offer that restarts ICE (new credentials),
+	// when the client's connection is disconnected by a network change.
+	TypeRestartICE = "ice_restart"
 )
 
 // Server → client message types.
@@ -46,6 +57,16 @@ const (
 	TypeEnded          = "ended"
 	TypeError          = "error"
 	TypePong           = "pong"
+	// TypeWaiting tells a participant it is in the waiting room; TypeLobby
+	// gives moderators the waiting list; TypeAdmitted comes before the
+	// "joined" of someone let in; TypeWaitingRoom (the same name as the
+	// moderator's message) tells everyone the waiting room was turned on or
+	// off; TypeAttendanceList answers "attendance".
+	TypeWaiting        = "waiting"
+	TypeLobby          = "lobby"
+	TypeAdmitted       = "admitted"
+	TypeWaitingRoom    = "waiting_room"
+	TypeAttendanceList = "attendance"
 )
 
 // Sources a participant may publish. The server, not the SDP, decides which
@@ -70,6 +91,8 @@ type Message struct {
 	User      string     `json:"user,omitzero"`      // give_floor, take_floor, mute, kick
 	Video     bool       `json:"video,omitzero"`     // give_floor: may also publish the camera
 	Locked    *bool      `json:"locked,omitzero"`    // lock
+	// WaitingRoom turns the waiting room on or off (waiting_room).
+	WaitingRoom *bool `json:"waiting_room,omitzero"`
 }
 
 // Candidate is an ICE candidate as RTCIceCandidate.toJSON() gives it.
@@ -98,6 +121,12 @@ type Event struct {
 	Locked       *bool             `json:"locked,omitzero"`
 	Code         string            `json:"code,omitzero"`
 	Message      string            `json:"message,omitzero"`
+	// WaitingRoom: in joined and waiting_room, whether newcomers wait.
+	WaitingRoom *bool `json:"waiting_room,omitzero"`
+	// Waiting: in lobby (and a moderator's joined), who waits, in order.
+	Waiting []ParticipantInfo `json:"waiting,omitzero"`
+	// Attendance: in attendance, the roll call so far.
+	Attendance []AttendanceRecord `json:"attendance,omitzero"`
 }
 
 // ParticipantInfo describes a participant to the others.
@@ -156,18 +185,20 @@ func Decode(b []byte) (Message, error) {
 		ok = m.SDP != "" && m.only("sdp")
 	case TypeCandidate:
 		ok = m.Candidate != nil && m.only("candidate")
-	case TypePublish:
+	case TypePublish, TypeUnpublish:
 		ok = len(m.Sources) > 0 && len(m.Sources) <= 3 && m.only("sources")
 		for _, s := range m.Sources {
 			ok = ok && (s == SourceMicrophone || s == SourceCamera || s == SourceScreen)
 		}
 	case TypeGiveFloor:
 		ok = m.User != "" && m.only("user", "video")
-	case TypeTakeFloor, TypeMute, TypeKick:
+	case TypeTakeFloor, TypeMute, TypeKick, TypeAdmit, TypeDeny:
 		ok = m.User != "" && m.only("user")
+	case TypeSetWaitingRoom:
+		ok = m.WaitingRoom != nil && m.only("waiting_room")
 	case TypeLock:
 		ok = m.Locked != nil && m.only("locked")
-	case TypeRaiseHand, TypeLowerHand, TypeEnd, TypePing:
+	case TypeRaiseHand, TypeLowerHand, TypeEnd, TypePing, TypeAttendance, TypeRestartICE:
 		ok = m.only()
 	default:
 		return Message{}, fmt.Errorf("%w: unknown type %q", ErrMalformed, m.Type)
@@ -183,7 +214,7 @@ func (m Message) only(names ...string) bool {
 	set := map[string]bool{
 		"room": m.Room != "", "grant": m.Grant != "", "sdp": m.SDP != "",
 		"candidate": m.Candidate != nil, "sources": m.Sources != nil, "user": m.User != "",
-		"video": m.Video, "locked": m.Locked != nil,
+		"video": m.Video, "locked": m.Locked != nil, "waiting_room": m.WaitingRoom != nil,
 	}
 	for _, n := range names {
 		delete(set, n)

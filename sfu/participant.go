@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -36,6 +38,12 @@ type Participant struct {
 	out       chan []byte   // events to the writer
 	negotiate chan struct{} // cap 1: an offer is needed
 	answered  chan struct{} // cap 1: the pending offer was answered
+
+	// waiting is true while the participant is in the waiting room: no
+	// offer is made and only ping is answered.
+	waiting atomic.Bool
+	// restartICE: the next offer restarts ICE (the client asked).
+	restartICE atomic.Bool
 
 	mu        sync.Mutex
 	perm      Permissions
@@ -95,12 +103,12 @@ func (p *Participant) Info() ParticipantInfo {
 
 func (p *Participant) isModerator() bool { return p.grant.Role == RoleModerator }
 
-// start runs the writer and the negotiator and makes the first offer.
+// start runs the writer and the negotiator; the first offer is requested
+// when the participant enters the room (not while it waits).
 func (p *Participant) start() {
 	p.wg.Add(2)
 	go p.writeLoop()
 	go p.negotiateLoop()
-	p.requestNegotiation()
 }
 
 // send queues an event. A full queue means the client cannot keep up: it is
@@ -189,7 +197,7 @@ func (p *Participant) negotiateLoop() {
 }
 
 func (p *Participant) offer() error {
-	offer, err := p.pc.CreateOffer(nil)
+	offer, err := p.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: p.restartICE.Swap(false)})
 	if err != nil {
 		return fmt.Errorf("create offer: %w", err)
 	}
@@ -224,6 +232,9 @@ func (p *Participant) offer() error {
 // handle acts on one client message; false closes the connection.
 func (p *Participant) handle(m Message) bool {
 	r := p.room
+	if p.waiting.Load() && m.Type != TypePing {
+		return true // nothing else means anything in the waiting room
+	}
 	switch m.Type {
 	case TypePing:
 		p.send(Event{Type: TypePong})
@@ -257,11 +268,17 @@ func (p *Participant) handle(m Message) bool {
 		_ = p.pc.AddICECandidate(c)
 	case TypePublish:
 		p.publish(m.Sources)
+	case TypeUnpublish:
+		p.unpublish(m.Sources)
+	case TypeRestartICE:
+		p.restartICE.Store(true)
+		p.requestNegotiation()
 	case TypeRaiseHand:
 		r.raiseHand(p, true)
 	case TypeLowerHand:
 		r.raiseHand(p, false)
-	case TypeGiveFloor, TypeTakeFloor, TypeMute, TypeKick, TypeLock, TypeEnd:
+	case TypeGiveFloor, TypeTakeFloor, TypeMute, TypeKick, TypeLock, TypeEnd,
+		TypeAdmit, TypeDeny, TypeSetWaitingRoom, TypeAttendance:
 		if !p.isModerator() {
 			p.send(errorEvent("forbidden"))
 			return true
@@ -365,6 +382,25 @@ func (p *Participant) dropSlots() {
 			delete(p.slots, tr)
 		}
 	}
+}
+
+// forgetSources forgets the slots of sources, so that publishing them again
+// makes new slots (a new track, announced again to the others).
+func (p *Participant) forgetSources(sources ...string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for tr, s := range p.slots {
+		if slices.Contains(sources, s) {
+			delete(p.slots, tr)
+		}
+	}
+}
+
+// unpublish stops forwarding the participant's tracks of sources and
+// forgets their slots.
+func (p *Participant) unpublish(sources []string) {
+	p.forgetSources(sources...)
+	p.room.unpublishWhere(p, func(t *publishedTrack) bool { return slices.Contains(sources, t.info.Source) })
 }
 
 // subscribe adds t to this participant's PeerConnection. Idempotent: the

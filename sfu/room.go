@@ -26,13 +26,25 @@ type Room struct {
 	banned       map[string]bool
 	locked       bool
 	closed       bool
+
+	// The waiting room: when on, participants (not moderators) wait in
+	// waiting until a moderator admits them; admitted users come back
+	// without waiting (a reload, a network blip).
+	waitingRoom bool
+	waiting     map[string]*Participant
+	waitOrder   []string // user ids in waiting, in arrival order
+	admitted    map[string]bool
+
+	attendance map[string]*presence
+	onEnd      func([]AttendanceRecord)
 }
 
 var trackSeq atomic.Uint64
 
 func newRoom(m *Manager, id string, kind Kind) *Room {
 	return &Room{m: m, id: id, kind: kind,
-		participants: map[string]*Participant{}, tracks: map[string]*publishedTrack{}, banned: map[string]bool{}}
+		participants: map[string]*Participant{}, tracks: map[string]*publishedTrack{}, banned: map[string]bool{},
+		waiting: map[string]*Participant{}, admitted: map[string]bool{}, attendance: map[string]*presence{}}
 }
 
 // ID returns the room's id.
@@ -52,8 +64,8 @@ func (r *Room) Participants() []ParticipantInfo {
 	return out
 }
 
-// join admits the holder of g. A second connection of the same user
-// replaces the first (reload, new device).
+// join admits the holder of g, or puts them in the waiting room. A second
+// connection of the same user replaces the first (reload, new device).
 func (r *Room) join(ctx context.Context, g Grant, c *websocket.Conn) (*Participant, error) {
 	p, err := r.newParticipant(ctx, g, c)
 	if err != nil {
@@ -68,14 +80,65 @@ func (r *Room) join(ctx context.Context, g Grant, c *websocket.Conn) (*Participa
 	case r.locked && g.Role != RoleModerator:
 		err = ErrRoomLocked
 	}
+	wait := err == nil && r.waitingRoom && g.Role != RoleModerator && !r.admitted[g.UserID]
+	var old *Participant
+	var mods []*Participant
+	var lobby []ParticipantInfo
+	if wait {
+		p.waiting.Store(true)
+		old = r.waiting[g.UserID]
+		if old == nil {
+			r.waitOrder = append(r.waitOrder, g.UserID)
+		}
+		r.waiting[g.UserID] = p
+		mods, lobby = r.moderatorsLocked(), r.lobbyLocked()
+	}
+	r.mu.Unlock()
+	if err == nil && !wait {
+		err = r.enter(p, false)
+	}
 	if err != nil {
-		r.mu.Unlock()
 		p.cancel()
 		p.pc.Close()
 		return nil, err
 	}
-	old := r.participants[g.UserID]
-	r.participants[g.UserID] = p
+	if wait {
+		if old != nil {
+			old.fail("replaced")
+		}
+		you := p.Info()
+		p.send(Event{Type: TypeWaiting, Room: r.id, Kind: string(r.kind), You: &you})
+		p.start()
+		r.broadcast(mods, Event{Type: TypeLobby, Waiting: lobby})
+	}
+	return p, nil
+}
+
+// enter makes p a member: registered, told the room's state, subscribed to
+// every track, announced to the others. started says whether p's loops
+// already run (p was in the waiting room).
+func (r *Room) enter(p *Participant, started bool) error {
+	now := r.m.cfg.Now()
+	uid := p.grant.UserID
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return ErrUnknownRoom
+	}
+	fromLobby := r.waiting[uid] == p
+	if r.participants[uid] == p || (started && !fromLobby) {
+		// Admitted twice at once, or gone from the lobby (denied, left).
+		r.mu.Unlock()
+		return nil
+	}
+	if fromLobby {
+		r.removeWaitingLocked(uid)
+	}
+	p.waiting.Store(false)
+	old := r.participants[uid]
+	r.participants[uid] = p
+	r.admitted[uid] = true
+	r.markPresentLocked(p, now)
 	// Registering p and snapshotting the tracks under one lock, as
 	// publishTrack registers a track and snapshots participants, means
 	// every (participant, track) pair is subscribed by one side or both,
@@ -90,7 +153,12 @@ func (r *Room) join(ctx context.Context, g Grant, c *websocket.Conn) (*Participa
 		}
 	}
 	hands := slices.Clone(r.hands)
-	locked := r.locked
+	locked, waitingRoom := r.locked, r.waitingRoom
+	var lobby []ParticipantInfo
+	if p.isModerator() || fromLobby {
+		lobby = r.lobbyLocked()
+	}
+	mods := r.moderatorsLocked()
 	r.mu.Unlock()
 
 	if old != nil {
@@ -101,22 +169,34 @@ func (r *Room) join(ctx context.Context, g Grant, c *websocket.Conn) (*Participa
 	perm := p.perm
 	p.mu.Unlock()
 	joined := Event{Type: TypeJoined, Room: r.id, Kind: string(r.kind), You: &you, Participants: infos,
-		Hands: hands, Locked: &locked, Permissions: &perm}
+		Hands: hands, Locked: &locked, Permissions: &perm, WaitingRoom: &waitingRoom}
+	if p.isModerator() {
+		joined.Waiting = lobby
+	}
 	for _, t := range tracks {
 		if t.owner != p {
 			joined.Tracks = append(joined.Tracks, t.info)
 		}
 	}
+	if fromLobby {
+		p.send(Event{Type: TypeAdmitted})
+	}
 	p.send(joined)
-	p.start()
+	if !started {
+		p.start()
+	}
+	p.requestNegotiation()
 	evt := encode(Event{Type: TypeParticipantIn, Participant: &you})
 	for _, q := range others {
 		q.sendRaw(evt)
 	}
+	if fromLobby {
+		r.broadcast(mods, Event{Type: TypeLobby, Waiting: lobby})
+	}
 	for _, t := range tracks {
 		p.subscribe(t, false)
 	}
-	return p, nil
+	return nil
 }
 
 func (r *Room) trackList() []*publishedTrack {
@@ -152,12 +232,21 @@ func (r *Room) othersLocked(p *Participant) []*Participant {
 
 // leave removes p, its tracks from every subscriber and its raised hand.
 func (r *Room) leave(p *Participant) {
+	now := r.m.cfg.Now()
 	r.mu.Lock()
+	if r.waiting[p.grant.UserID] == p {
+		r.removeWaitingLocked(p.grant.UserID)
+		mods, lobby := r.moderatorsLocked(), r.lobbyLocked()
+		r.mu.Unlock()
+		r.broadcast(mods, Event{Type: TypeLobby, Waiting: lobby})
+		return
+	}
 	if r.participants[p.grant.UserID] != p {
 		r.mu.Unlock()
 		return
 	}
 	delete(r.participants, p.grant.UserID)
+	r.markAbsentLocked(p.grant.UserID, now)
 	var gone []*publishedTrack
 	for id, t := range r.tracks {
 		if t.owner == p {
@@ -295,6 +384,15 @@ func (r *Room) moderate(mod *Participant, m Message) {
 		locked := *m.Locked
 		r.broadcast(all, Event{Type: TypeLocked, Locked: &locked})
 		return
+	case TypeSetWaitingRoom:
+		r.SetWaitingRoom(*m.WaitingRoom)
+		return
+	case TypeAttendance:
+		mod.send(Event{Type: TypeAttendanceList, Attendance: r.Attendance()})
+		return
+	case TypeAdmit, TypeDeny:
+		r.admit(mod, m.User, m.Type == TypeAdmit)
+		return
 	}
 	r.mu.Lock()
 	target := r.participants[m.User]
@@ -314,7 +412,7 @@ func (r *Room) moderate(mod *Participant, m Message) {
 		}
 		target.fail("kicked") // PeerConnection closed now, socket after the event
 	case TypeMute:
-		r.unpublishWhere(target, func(t *publishedTrack) bool { return t.info.Source == SourceMicrophone })
+		target.unpublish([]string{SourceMicrophone}) // publishing again makes a new slot
 		target.send(Event{Type: TypeMuted})
 	case TypeGiveFloor:
 		target.mu.Lock()
@@ -357,7 +455,15 @@ func (r *Room) End() {
 		return
 	}
 	r.closed = true
+	now := r.m.cfg.Now()
+	for u := range r.attendance {
+		r.markAbsentLocked(u, now)
+	}
 	all := r.othersLocked(nil)
+	for _, u := range r.waitOrder {
+		all = append(all, r.waiting[u])
+	}
+	onEnd := r.onEnd
 	r.mu.Unlock()
 	r.m.forget(r)
 	b := encode(Event{Type: TypeEnded})
@@ -369,4 +475,7 @@ func (r *Room) End() {
 		wg.Go(func() { p.close() })
 	}
 	wg.Wait()
+	if onEnd != nil {
+		onEnd(r.Attendance())
+	}
 }

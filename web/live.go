@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"preau/ent/directory"
+	livestore "preau/ent/live"
 	"preau/identity"
 	"preau/sfu"
 )
@@ -39,6 +41,9 @@ type lesson struct {
 	ClassID   int64     `json:"class_id"`
 	StartedBy int64     `json:"started_by"`
 	StartedAt time.Time `json:"started_at"`
+	// WaitingRoom: newcomers wait until a moderator admits them (the
+	// moderator may turn it on or off during the lesson).
+	WaitingRoom bool `json:"waiting_room"`
 
 	structure int64
 	room      *sfu.Room
@@ -65,7 +70,11 @@ func alive(m *sfu.Manager, l *lesson) bool { return m.Room(l.Room) == l.room }
 // start returns the class's active lesson, or creates its room and registers
 // a new one (created true). Creation happens under the lock, so two teachers
 // starting at once get the same lesson.
-func (ls *lessons) start(m *sfu.Manager, c directory.Class, by int64, now time.Time) (lesson, bool, error) {
+//
+// onEnd, when set, is given the new lesson and is called with its roll call
+// when the room ends (it is set before anyone can join).
+func (ls *lessons) start(m *sfu.Manager, c directory.Class, by int64, now time.Time, waitingRoom bool,
+	onEnd func(lesson, []sfu.AttendanceRecord)) (lesson, bool, error) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	if l, ok := ls.byClass[c.ID]; ok {
@@ -80,7 +89,12 @@ func (ls *lessons) start(m *sfu.Manager, c directory.Class, by int64, now time.T
 		return lesson{}, false, fmt.Errorf("live: start lesson of class %d: %w", c.ID, err)
 	}
 	l := &lesson{Room: id, ClassID: c.ID, StartedBy: by, StartedAt: now.UTC().Truncate(time.Second),
-		structure: c.StructureID, room: room}
+		WaitingRoom: waitingRoom, structure: c.StructureID, room: room}
+	room.SetWaitingRoom(waitingRoom)
+	if onEnd != nil {
+		started := *l
+		room.OnEnd(func(roll []sfu.AttendanceRecord) { onEnd(started, roll) })
+	}
 	if ls.byClass == nil {
 		ls.byClass = map[int64]*lesson{}
 	}
@@ -135,10 +149,14 @@ func (s *Server) liveAPI(r chi.Router) {
 	r.Get("/live/lessons", s.apiLessons)
 	r.Post("/live/rooms/{room}/grant", s.apiLiveGrant)
 	r.Post("/live/rooms/{room}/end", s.apiEndLesson)
+	s.liveLoadtestAPI(r) // demo servers only (live_loadtest.go)
+	r.Get("/live/history", s.apiLiveHistory)
+	r.Get("/live/history/{id}/attendance.csv", s.apiAttendanceCSV)
 }
 
 type startLessonRequest struct {
-	ClassID int64 `json:"class_id"`
+	ClassID     int64 `json:"class_id"`
+	WaitingRoom bool  `json:"waiting_room"`
 }
 
 func (s *Server) apiStartLesson(w http.ResponseWriter, r *http.Request) {
@@ -155,7 +173,7 @@ func (s *Server) apiStartLesson(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "bad_request", "Indiquez la classe (class_id).")
 		return
 	}
-	l, created, err := s.startLesson(r, req.ClassID)
+	l, created, err := s.startLesson(r, req.ClassID, req.WaitingRoom)
 	switch {
 	case errors.Is(err, directory.ErrNotFound):
 		s.notFound(w, r)
@@ -181,7 +199,7 @@ var errLiveUnavailable = errors.New("live: lesson could not start")
 // caller, the same for the API and the page: directory.ErrNotFound when the
 // class is not of this school year or the caller may not start it,
 // errLiveUnavailable when the SFU refused the room.
-func (s *Server) startLesson(r *http.Request, classID int64) (lesson, bool, error) {
+func (s *Server) startLesson(r *http.Request, classID int64, waitingRoom bool) (lesson, bool, error) {
 	c, err := s.dir.Class(r.Context(), classID)
 	if err != nil {
 		return lesson{}, false, err
@@ -195,7 +213,7 @@ func (s *Server) startLesson(r *http.Request, classID int64) (lesson, bool, erro
 	if c.YearID != y || !u.Can(identity.Live, identity.Create, classTarget(c)) {
 		return lesson{}, false, directory.ErrNotFound
 	}
-	l, created, err := s.lessons.start(s.cfg.Live.Manager, c, u.UserID, s.cfg.Live.now())
+	l, created, err := s.lessons.start(s.cfg.Live.Manager, c, u.UserID, s.cfg.Live.now(), waitingRoom, s.saveRollCall)
 	if err != nil {
 		s.log.Error("live: start lesson", "class", c.ID, "err", err)
 		return lesson{}, false, errLiveUnavailable
@@ -245,6 +263,9 @@ type grantResponse struct {
 	Room      string    `json:"room"`
 	Grant     string    `json:"grant"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// ICEServers are the TURN relay and its credentials (≤ 4 h), only
+	// with a grant; absent when the server runs no relay.
+	ICEServers []sfu.ICEServer `json:"ice_servers,omitzero"`
 }
 
 // apiLiveGrant hands the caller a grant for the room, valid for
@@ -272,7 +293,8 @@ func (s *Server) apiLiveGrant(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusServiceUnavailable, "unavailable", "Le service est momentanément indisponible. Réessayez dans un instant.")
 		return
 	}
-	writeJSON(w, http.StatusOK, grantResponse{Room: l.Room, Grant: tok, ExpiresAt: g.Expires.UTC()})
+	writeJSON(w, http.StatusOK, grantResponse{Room: l.Room, Grant: tok, ExpiresAt: g.Expires.UTC(),
+		ICEServers: s.cfg.Live.Manager.ICEServers(g.UserID, now)})
 }
 
 // apiEndLesson ends the lesson for everyone: moderators only (others 404).
@@ -289,4 +311,131 @@ func (s *Server) apiEndLesson(w http.ResponseWriter, r *http.Request) {
 	s.lessons.forget(l.Room)
 	s.log.Info("live: lesson ended", "room", l.Room, "by", currentUser(r).UserID)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// saveRollCall stores a finished lesson and its roll call (called by the SFU
+// when the room ends, whoever ended it). A failure is logged: the lesson is
+// over either way.
+func (s *Server) saveRollCall(l lesson, roll []sfu.AttendanceRecord) {
+	rows := make([]livestore.Attendance, 0, len(roll))
+	for _, a := range roll {
+		id, err := strconv.ParseInt(a.User, 10, 64)
+		if err != nil {
+			continue // grants name users by their numeric id
+		}
+		rows = append(rows, livestore.Attendance{UserID: id, Name: a.Name, Role: a.Role, FirstJoin: a.FirstJoin,
+			LastLeave: a.LastLeave, Total: time.Duration(a.TotalMS) * time.Millisecond, Sessions: a.Sessions})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ended := s.cfg.Live.now().UTC()
+	id, err := livestore.NewStore(s.db).Save(ctx, livestore.Lesson{Room: l.Room, Structure: l.structure, ClassID: l.ClassID,
+		StartedBy: l.StartedBy, StartedAt: l.StartedAt, EndedAt: ended}, rows)
+	if err != nil {
+		s.log.Error("live: save roll call", "room", l.Room, "err", err)
+		return
+	}
+	s.log.Info("live: roll call saved", "room", l.Room, "lesson", id, "people", len(rows))
+}
+
+// mayReadRollCall: the roll call of a class's lessons is for its teachers,
+// the school's staff and head, and the administrator; not for pupils or
+// parents.
+func mayReadRollCall(u *user, t identity.Target) bool {
+	return u.Can(identity.Live, identity.Update, t) ||
+		(u.InStructure(identity.Staff, t.Structure) && u.Can(identity.Live, identity.Read, t))
+}
+
+// pastLesson is a finished lesson as the API and the page list it.
+type pastLesson struct {
+	ID        int64     `json:"id"`
+	Room      string    `json:"room"`
+	ClassID   int64     `json:"class_id"`
+	ClassName string    `json:"class_name"`
+	StartedAt time.Time `json:"started_at"`
+	EndedAt   time.Time `json:"ended_at"`
+	People    int       `json:"people"`
+	CSV       string    `json:"attendance_csv"`
+}
+
+// maxHistory bounds the finished lessons listed.
+const maxHistory = 200
+
+// pastLessons lists the finished lessons whose roll call the user may read,
+// newest first.
+func (s *Server) pastLessons(ctx context.Context, u *user) ([]pastLesson, error) {
+	var structures []int64
+	if !u.Has(identity.Admin) {
+		structures = u.Structures()
+	}
+	st := livestore.NewStore(s.db)
+	recent, err := st.Recent(ctx, structures, maxHistory)
+	if err != nil {
+		return nil, err
+	}
+	names := map[int64]string{}
+	var out []pastLesson
+	for _, l := range recent {
+		if !mayReadRollCall(u, identity.Target{Structure: l.Structure, Classes: []int64{l.ClassID}}) {
+			continue
+		}
+		name, ok := names[l.ClassID]
+		if !ok {
+			c, err := s.dir.Class(ctx, l.ClassID)
+			if err != nil {
+				return nil, err
+			}
+			name, names[l.ClassID] = c.Name, c.Name
+		}
+		out = append(out, pastLesson{ID: l.ID, Room: l.Room, ClassID: l.ClassID, ClassName: name,
+			StartedAt: l.StartedAt, EndedAt: l.EndedAt, People: l.People,
+			CSV: "/api/v1/live/history/" + strconv.FormatInt(l.ID, 10) + "/attendance.csv"})
+	}
+	return out, nil
+}
+
+// apiLiveHistory lists the finished lessons whose roll call the caller may
+// read.
+func (s *Server) apiLiveHistory(w http.ResponseWriter, r *http.Request) {
+	out, err := s.pastLessons(r.Context(), currentUser(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, jsonList(out))
+}
+
+// apiAttendanceCSV sends a finished lesson's roll call as CSV (UTF-8 with a
+// BOM, French headers, semicolons: see livestore.WriteCSV); 404 for anyone
+// who may not read it.
+func (s *Server) apiAttendanceCSV(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		s.notFound(w, r)
+		return
+	}
+	st := livestore.NewStore(s.db)
+	l, err := st.Lesson(r.Context(), id)
+	if errors.Is(err, livestore.ErrNotFound) ||
+		(err == nil && !mayReadRollCall(currentUser(r), identity.Target{Structure: l.Structure, Classes: []int64{l.ClassID}})) {
+		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	roll, err := st.Roll(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	name := "presences-" + l.StartedAt.In(paris).Format("2006-01-02-1504") + ".csv"
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := livestore.WriteCSV(w, roll, paris); err != nil {
+		s.log.Warn("live: write roll call", "lesson", id, "err", err)
+	}
 }

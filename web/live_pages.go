@@ -2,8 +2,10 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -19,6 +21,9 @@ import (
 func (s *Server) livePages(r chi.Router) {
 	r.Get("/direct", s.livePage)
 	r.With(s.limitBody(s.cfg.MaxBody)).Post("/direct", s.liveStartSubmit)
+	r.Get("/direct/historique", s.liveHistoryPage)
+	r.Get("/direct/test", s.deviceCheckPage)
+	r.Get("/live/check", s.liveCheck)
 	r.Get("/direct/{room}", s.lessonPage)
 }
 
@@ -26,6 +31,9 @@ type liveListData struct {
 	Lessons []liveRow
 	// Startable: the classes the user may start a lesson for.
 	Startable []directory.Class
+	// History: the user may read past roll calls (adults of the school
+	// but parents).
+	History bool
 }
 
 type liveRow struct {
@@ -70,7 +78,64 @@ func (s *Server) livePage(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	d.History = u.Has(identity.Teacher) || u.Has(identity.Staff) || u.Has(identity.Head) || u.Has(identity.Admin)
 	s.render(w, r, http.StatusOK, "live_list", view{Title: "Cours en direct", Data: d})
+}
+
+type historyRow struct {
+	ClassName string
+	StartedAt string
+	Duration  string
+	People    int
+	CSV       string
+}
+
+// liveHistoryPage lists the finished lessons whose roll call the user may
+// read, each with its CSV.
+func (s *Server) liveHistoryPage(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Live == nil {
+		s.notFound(w, r)
+		return
+	}
+	past, err := s.pastLessons(r.Context(), currentUser(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rows := make([]historyRow, 0, len(past))
+	for _, l := range past {
+		rows = append(rows, historyRow{ClassName: l.ClassName, StartedAt: frDateTime(l.StartedAt),
+			Duration: frMinutes(l.EndedAt.Sub(l.StartedAt)), People: l.People, CSV: l.CSV})
+	}
+	s.render(w, r, http.StatusOK, "live_history", view{Title: "Présences aux cours en direct", Data: rows})
+}
+
+func frMinutes(d time.Duration) string {
+	m := int64((d + time.Minute - 1) / time.Minute)
+	if m < 60 {
+		return strconv.FormatInt(m, 10) + " min"
+	}
+	return fmt.Sprintf("%d h %02d", m/60, m%60)
+}
+
+// deviceCheckPage is "Tester mon matériel": camera, microphone and the
+// network path to the SFU (static/live_check.js, over /live/check).
+func (s *Server) deviceCheckPage(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Live == nil {
+		s.notFound(w, r)
+		return
+	}
+	s.render(w, r, http.StatusOK, "live_check", view{Title: "Tester mon matériel"})
+}
+
+// liveCheck is the network check's WebSocket (sfu.Manager.CheckHandler),
+// for signed-in users only.
+func (s *Server) liveCheck(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Live == nil {
+		s.notFound(w, r)
+		return
+	}
+	s.cfg.Live.Manager.CheckHandler().ServeHTTP(w, r)
 }
 
 // liveStartSubmit starts the lesson of the form's class (or finds the one
@@ -89,7 +154,7 @@ func (s *Server) liveStartSubmit(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	l, _, err := s.startLesson(r, id)
+	l, _, err := s.startLesson(r, id, r.PostForm.Get("waiting_room") == "on")
 	switch {
 	case errors.Is(err, errLiveUnavailable):
 		s.error(w, r, http.StatusServiceUnavailable, "Le cours en direct n'a pas pu démarrer. Réessayez dans un instant.")

@@ -68,3 +68,44 @@ func TestLivePages(t *testing.T) {
 	}
 	page(teacher, "/direct/cours-0-0", http.StatusNotFound, "no such room")
 }
+
+// TestLivePagesExtras: the start form's waiting room, the device check page
+// for any signed-in user (a parent too), its WebSocket behind the session,
+// and the history page's link on /direct for adults of the school only.
+func TestLivePagesExtras(t *testing.T) {
+	f, live := liveFixture(t)
+	teacher, lea, mother := f.session(t, f.teacher), f.session(t, f.lea), f.session(t, f.mother)
+	w := f.do("POST", "/direct", "class_id="+strconv.FormatInt(f.classA, 10)+"&waiting_room=on", func(r *http.Request) {
+		r.AddCookie(teacher)
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	})
+	wantCode(t, w, http.StatusSeeOther, "start 3e A with the waiting room")
+	room := strings.TrimPrefix(w.Header().Get("Location"), "/direct/")
+	if r := live.Manager.Room(room); r == nil || !r.WaitingRoom() {
+		t.Fatalf("room %q: waiting room not on", room)
+	}
+	w = f.do("GET", "/direct/"+room, "", withCookie(teacher))
+	for _, want := range []string{"Partager l'écran", "Caméra et écran", "Verrouiller la salle", "Salle d'attente", "Présences"} {
+		if !strings.Contains(w.Body.String(), want) {
+			t.Errorf("teacher's lesson page lacks %q", want)
+		}
+	}
+	for _, c := range []*http.Cookie{mother, lea, teacher} {
+		w := f.do("GET", "/direct/test", "", withCookie(c))
+		wantCode(t, w, http.StatusOK, "device check page")
+		if !strings.Contains(w.Body.String(), "Tester mon matériel") || !strings.Contains(w.Body.String(), "/static/live_check.js") {
+			t.Fatalf("device check page:\n%s", w.Body.String())
+		}
+	}
+	if w := f.do("GET", "/live/check", ""); w.Code == http.StatusSwitchingProtocols || w.Code == http.StatusOK {
+		t.Errorf("/live/check without a session: %d", w.Code)
+	}
+	if w := f.do("GET", "/direct", "", withCookie(teacher)); !strings.Contains(w.Body.String(), `href="/direct/historique"`) {
+		t.Error("no history link for the teacher")
+	}
+	for _, c := range []*http.Cookie{mother, lea} {
+		if w := f.do("GET", "/direct", "", withCookie(c)); strings.Contains(w.Body.String(), `href="/direct/historique"`) {
+			t.Error("history link for a pupil or parent")
+		}
+	}
+}

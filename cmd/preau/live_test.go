@@ -18,6 +18,7 @@ import (
 // into each other or a server running on this machine).
 func TestMain(m *testing.M) {
 	os.Setenv("PREAU_UDP_PORT", "0")
+	os.Setenv("PREAU_TCP_PORT", "0") // ICE over TCP, likewise
 	os.Exit(m.Run())
 }
 

@@ -4,21 +4,38 @@
 // POST /api/v1/live/rooms/{room}/grant (fetched again before it expires),
 // join, then the server always makes the offer and we answer. Our own tracks
 // go on the slots an offer names (by mid). Remote video tracks become muted
-// <video> tiles (screen large, cameras small); remote audio plays in hidden
-// <audio> elements. Text is only ever set with textContent.
+// <video> tiles (a screen share large, cameras beside it); remote audio plays
+// in hidden <audio> elements. Text is only ever set with textContent.
+//
+// The teacher (moderator) publishes the camera and microphone, a screen
+// share, or both; sees the hand queue, the waiting room and the participant
+// list with their controls, and the roll call. A pupil raises a hand; given
+// the floor (a "permissions" event allowing audio) the page opens the
+// microphone and publishes it, and stops it when the floor is taken back.
 
 const root = document.getElementById('live');
 if (root) start(root);
 
 function start(root) {
   const room = root.dataset.room;
-  const status = document.getElementById('live-status');
-  const videos = document.getElementById('live-videos');
-  const peopleList = document.getElementById('live-people');
-  const handList = document.getElementById('live-hands');
-  const cameraBtn = document.getElementById('live-camera');
-  const endBtn = document.getElementById('live-end');
-  const handBtn = document.getElementById('live-hand');
+  const moderator = root.dataset.moderator === 'true';
+  const $ = (id) => document.getElementById(id);
+  const status = $('live-status');
+  const videos = $('live-videos');
+  const peopleList = $('live-people');
+  const handList = $('live-hands');
+  const lobbyList = $('live-lobby');
+  const lobbyBox = $('live-lobby-box');
+  const attendanceBody = $('live-attendance');
+  const floorBox = $('live-floor');
+  const quality = $('live-quality');
+  const devicesBox = $('live-devices');
+  const cameraSelect = $('live-camera-select');
+  const micSelect = $('live-mic-select');
+  const buttons = {
+    camera: $('live-camera'), screen: $('live-screen'), both: $('live-both'), lock: $('live-lock'),
+    waiting: $('live-waiting'), end: $('live-end'), hand: $('live-hand'), mic: $('live-mic'),
+  };
   const url = (location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + '/live/ws';
 
   let grant = null; // {grant, expires}
@@ -26,14 +43,24 @@ function start(root) {
   let ws = null;
   let pc = null;
   let me = '';
+  let connected = false;
   let finished = false; // ended, kicked or no longer allowed: no reconnection
   let delay = 500;
   let pingTimer = 0;
+  let statsTimer = 0;
+  let attendanceTimer = 0;
   let queue = Promise.resolve(); // offers are handled one at a time
-  let localStream = null;
+  let perm = { audio: false, video: false, screen: false };
+  let locked = false;
+  let waitingRoom = false;
+  // Our own tracks by source, and the sender each one was attached to.
+  const local = { camera: null, microphone: null, screen: null };
+  const senders = {};
   const people = new Map(); // user → {name, role}
   const tracks = new Map(); // track id → {id, user, source, kind}
+  const floor = new Set(); // users this page gave the floor to
   let hands = [];
+  let lobby = [];
 
   function setStatus(text) { status.textContent = text; }
 
@@ -95,7 +122,8 @@ function start(root) {
 
   function retry() {
     if (finished) return;
-    setButtons(false);
+    connected = false;
+    render();
     setStatus('Connexion perdue, reconnexion…');
     delete root.dataset.connected;
     setTimeout(connect, delay + Math.random() * 300);
@@ -104,8 +132,19 @@ function start(root) {
 
   function handle(m) {
     switch (m.type) {
+      case 'waiting':
+        delay = 500;
+        clearInterval(pingTimer);
+        pingTimer = setInterval(() => send({ type: 'ping' }), 30000);
+        setStatus('Salle d\'attente : l\'enseignant va vous faire entrer.');
+        root.dataset.waiting = 'true';
+        break;
+      case 'admitted':
+        delete root.dataset.waiting;
+        break;
       case 'joined':
         delay = 500;
+        delete root.dataset.waiting;
         me = m.you.user;
         people.clear();
         for (const p of m.participants || []) people.set(p.user, p);
@@ -113,15 +152,21 @@ function start(root) {
         tracks.clear();
         for (const t of m.tracks || []) tracks.set(t.id, t);
         hands = m.hands || [];
+        lobby = m.waiting || [];
+        locked = !!m.locked;
+        waitingRoom = !!m.waiting_room;
+        perm = m.permissions || perm;
         newPeer();
         clearInterval(pingTimer);
         pingTimer = setInterval(() => send({ type: 'ping' }), 30000);
         setStatus('Connecté');
         root.dataset.connected = 'true';
-        setButtons(true);
-        renderPeople();
-        // After a reconnection the camera is published again.
-        if (localStream) send({ type: 'publish', sources: ['camera', 'microphone'] });
+        connected = true;
+        render();
+        // After a reconnection our tracks are published again, those still
+        // allowed (a floor given before the blip is not given again).
+        applyPermissions(true);
+        if (moderator) send({ type: 'attendance' });
         break;
       case 'offer':
         queue = queue.then(() => answer(m)).catch((err) => {
@@ -131,16 +176,19 @@ function start(root) {
         break;
       case 'participant_joined':
         people.set(m.participant.user, m.participant);
-        renderPeople();
+        render();
+        if (moderator) send({ type: 'attendance' });
         break;
       case 'participant_left':
         people.delete(m.participant.user);
-        renderPeople();
+        floor.delete(m.participant.user);
+        render();
+        if (moderator) send({ type: 'attendance' });
         break;
       case 'track_added':
         tracks.set(m.track.id, m.track);
         for (const el of videos.querySelectorAll('[data-track]')) {
-          if (el.dataset.track === m.track.id) el.className = tileClass(m.track.source);
+          if (el.dataset.track === m.track.id) placeTile(el, m.track);
         }
         break;
       case 'track_removed':
@@ -149,13 +197,37 @@ function start(root) {
         break;
       case 'hands':
         hands = m.hands || [];
-        renderPeople();
+        render();
+        break;
+      case 'lobby':
+        lobby = m.waiting || [];
+        render();
+        break;
+      case 'locked':
+        locked = !!m.locked;
+        render();
+        break;
+      case 'waiting_room':
+        waitingRoom = !!m.waiting_room;
+        render();
+        break;
+      case 'permissions':
+        perm = m.permissions;
+        applyPermissions(false);
+        break;
+      case 'muted':
+        dropLocal('microphone', false);
+        setStatus('Votre micro a été coupé par l\'enseignant.');
+        render();
+        break;
+      case 'attendance':
+        renderAttendance(m.attendance || []);
         break;
       case 'ended':
         finish('Le cours est terminé.');
         break;
       case 'error':
-        if (['kicked', 'replaced', 'locked', 'unknown_room', 'wrong_room'].includes(m.code)) {
+        if (['kicked', 'replaced', 'locked', 'unknown_room', 'wrong_room', 'denied'].includes(m.code)) {
           finish(m.message || 'Vous ne pouvez plus participer à ce cours.');
         } else {
           setStatus(m.message || 'Erreur.');
@@ -166,16 +238,19 @@ function start(root) {
 
   function finish(text) {
     finished = true;
+    connected = false;
     clearTimeout(grantTimer);
     clearInterval(pingTimer);
-    setButtons(false);
+    clearInterval(statsTimer);
+    clearInterval(attendanceTimer);
     setStatus(text);
     delete root.dataset.connected;
+    delete root.dataset.waiting;
     closePeer();
     if (ws) ws.close();
-    if (localStream) for (const t of localStream.getTracks()) t.stop();
-    localStream = null;
+    for (const s of Object.keys(local)) dropLocal(s, false);
     videos.replaceChildren();
+    render();
   }
 
   // ---- media -------------------------------------------------------------
@@ -193,12 +268,35 @@ function start(root) {
       send({ type: 'candidate', candidate });
     });
     pc.addEventListener('track', (ev) => showTrack(ev.track));
-    if (localStream) showLocal();
+    // A network blip: after 2 s disconnected we ask the server for an ICE
+    // restart (the socket is often still up; tracks and subscriptions are
+    // kept); if that does not bring the connection back within 10 s, or ICE
+    // fails, we rejoin: the new join replaces the old one and publishes again
+    // what is still allowed.
+    const peer = pc;
+    let restart = 0;
+    let giveUp = 0;
+    pc.addEventListener('connectionstatechange', () => {
+      if (peer !== pc) return;
+      const state = peer.connectionState;
+      if (state === 'connected') {
+        clearTimeout(restart);
+        clearTimeout(giveUp);
+        giveUp = 0;
+      } else if (state === 'failed') {
+        ws?.close();
+      } else if (state === 'disconnected' && !giveUp) {
+        restart = setTimeout(() => { if (peer === pc) send({ type: 'ice_restart' }); }, 2000);
+        giveUp = setTimeout(() => { if (peer === pc && peer.connectionState !== 'connected') ws?.close(); }, 12000);
+      }
+    });
+    for (const s of ['camera', 'screen']) if (local[s]) showLocal(s);
   }
 
   function closePeer() {
     if (pc) pc.close();
     pc = null;
+    for (const s of Object.keys(senders)) delete senders[s];
     queue = Promise.resolve();
     for (const el of videos.querySelectorAll('[data-track]')) el.remove();
     for (const el of root.querySelectorAll('audio[data-track]')) el.remove();
@@ -209,33 +307,114 @@ function start(root) {
     if (!peer) return;
     await peer.setRemoteDescription({ type: 'offer', sdp: m.sdp });
     // Our tracks go on the slots made for them, found by mid.
+    const attached = [];
     for (const slot of m.slots || []) {
-      const track = localTrack(slot.source);
+      const track = local[slot.source];
       const tr = peer.getTransceivers().find((x) => x.mid === slot.mid);
       if (!track || !tr || tr.sender.track === track) continue;
+      if (senders[slot.source] && senders[slot.source] !== tr.sender) continue; // an older slot
       tr.direction = 'sendonly';
       await tr.sender.replaceTrack(track);
-      if (localStream && tr.sender.setStreams) tr.sender.setStreams(localStream);
+      senders[slot.source] = tr.sender;
+      attached.push(slot.source);
     }
     const ans = await peer.createAnswer();
     await peer.setLocalDescription(ans);
     if (peer === pc) send({ type: 'answer', sdp: peer.localDescription.sdp });
+    // A screen share stays sharp: the encoder lowers the frame rate, never
+    // the resolution, when bandwidth is short.
+    if (attached.includes('screen')) {
+      try {
+        const sender = senders.screen;
+        const params = sender.getParameters();
+        params.degradationPreference = 'maintain-resolution';
+        await sender.setParameters(params);
+      } catch (err) {
+        console.warn('live: screen parameters', err);
+      }
+    }
   }
 
-  function localTrack(source) {
-    if (!localStream) return null;
-    if (source === 'camera') return localStream.getVideoTracks()[0] || null;
-    if (source === 'microphone') return localStream.getAudioTracks()[0] || null;
-    return null;
+  // publish asks the server for slots for the sources we have tracks for.
+  function publish(sources) {
+    const have = sources.filter((s) => local[s]);
+    if (have.length) send({ type: 'publish', sources: have });
+  }
+
+  // dropLocal stops our track of source; tell says whether to ask the server
+  // to stop forwarding it (take_floor and mute already did).
+  function dropLocal(source, tell) {
+    const track = local[source];
+    if (!track) return;
+    local[source] = null;
+    track.stop();
+    const sender = senders[source];
+    delete senders[source];
+    if (sender && pc && pc.connectionState !== 'closed') sender.replaceTrack(null).catch(() => {});
+    if (tell) send({ type: 'unpublish', sources: [source] });
+    if (source !== 'microphone') videos.querySelector('.live-self-' + source)?.remove();
+  }
+
+  async function openCamera(withVideo) {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: withVideo });
+    local.microphone = stream.getAudioTracks()[0] || null;
+    if (withVideo) {
+      local.camera = stream.getVideoTracks()[0] || null;
+      showLocal('camera');
+    }
+  }
+
+  async function openScreen() {
+    const stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    const track = stream.getVideoTracks()[0];
+    // Text and slides: the encoder favours detail over motion.
+    track.contentHint = 'detail';
+    track.addEventListener('ended', () => { // "Arrêter le partage" of the browser
+      dropLocal('screen', true);
+      render();
+    });
+    local.screen = track;
+    showLocal('screen');
+  }
+
+  // applyPermissions follows what we may publish now: given the floor, the
+  // microphone opens (and the camera if allowed); taken back, they stop.
+  async function applyPermissions(rejoined) {
+    for (const s of ['microphone', 'camera', 'screen']) {
+      const allowed = s === 'microphone' ? perm.audio : s === 'camera' ? perm.video : perm.screen;
+      if (local[s] && !allowed) dropLocal(s, false);
+    }
+    if (!moderator && perm.audio && !local.microphone && !rejoined) {
+      try {
+        await openCamera(perm.video);
+      } catch {
+        setStatus('Le micro n\'a pas pu être ouvert : vérifiez les autorisations du navigateur.');
+        render();
+        return;
+      }
+      publish(['microphone', 'camera']);
+    } else if (rejoined) {
+      publish(['camera', 'microphone', 'screen']);
+    }
+    render();
   }
 
   function tileClass(source) {
     return 'live-tile ' + (source === 'screen' ? 'live-screen' : 'live-camera');
   }
 
+  // placeTile puts a screen share first (large), cameras after it.
+  function placeTile(fig, info) {
+    fig.className = tileClass(info.source);
+    fig.dataset.source = info.source;
+    const who = people.get(info.user);
+    const cap = fig.querySelector('figcaption');
+    if (cap) cap.textContent = (who ? who.name : 'Participant') + (info.source === 'screen' ? ' — écran' : '');
+    if (info.source === 'screen') videos.prepend(fig);
+  }
+
   function showTrack(track) {
     const info = tracks.get(track.id);
-    const who = info && people.get(info.user);
     if (track.kind === 'audio') {
       const a = document.createElement('audio');
       a.autoplay = true;
@@ -243,10 +422,12 @@ function start(root) {
       a.srcObject = new MediaStream([track]);
       a.hidden = true;
       root.append(a);
+      // A browser may refuse to play sound before the user clicked on this
+      // page: offer a button that plays every remote audio.
+      a.play?.()?.catch((err) => { if (err?.name === 'NotAllowedError') offerSound(); });
       return;
     }
     const fig = document.createElement('figure');
-    fig.className = tileClass(info ? info.source : 'camera');
     fig.dataset.track = track.id;
     const v = document.createElement('video');
     v.autoplay = true;
@@ -254,9 +435,19 @@ function start(root) {
     v.muted = true;
     v.srcObject = new MediaStream([track]);
     const cap = document.createElement('figcaption');
-    cap.textContent = (who ? who.name : 'Participant') + (info && info.source === 'screen' ? ' — écran' : '');
     fig.append(v, cap);
-    if (info && info.source === 'screen') videos.prepend(fig); else videos.append(fig);
+    videos.append(fig);
+    placeTile(fig, info || { source: 'camera', user: '' });
+  }
+
+  function offerSound() {
+    if (document.getElementById('live-sound')) return;
+    const b = button('Activer le son', 'primary', () => {
+      for (const el of root.querySelectorAll('audio[data-track]')) el.play().catch(() => {});
+      b.remove();
+    });
+    b.id = 'live-sound';
+    status.after(b);
   }
 
   function removeMedia(id) {
@@ -265,74 +456,363 @@ function start(root) {
     }
   }
 
-  function showLocal() {
-    if (videos.querySelector('.live-self')) return;
+  function showLocal(source) {
+    if (!local[source] || videos.querySelector('.live-self-' + source)) return;
     const fig = document.createElement('figure');
-    fig.className = 'live-tile live-camera live-self';
+    fig.className = tileClass(source) + ' live-self live-self-' + source;
     const v = document.createElement('video');
     v.autoplay = true;
     v.playsInline = true;
     v.muted = true;
-    v.srcObject = new MediaStream(localStream.getVideoTracks());
+    v.srcObject = new MediaStream([local[source]]);
     const cap = document.createElement('figcaption');
-    cap.textContent = 'Votre caméra';
+    cap.textContent = source === 'screen' ? 'Votre écran' : 'Votre caméra';
     fig.append(v, cap);
-    videos.append(fig);
+    if (source === 'screen') videos.prepend(fig); else videos.append(fig);
   }
 
-  // ---- people and hands ----------------------------------------------------
+  // ---- people, hands, lobby ------------------------------------------------
 
-  function renderPeople() {
+  function button(text, cls, onClick, label) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = cls;
+    b.textContent = text;
+    if (label) b.setAttribute('aria-label', label);
+    b.addEventListener('click', onClick);
+    return b;
+  }
+
+  function nameOf(u) { return people.get(u)?.name || 'Participant'; }
+
+  function giveFloor(u, video) {
+    floor.add(u);
+    send({ type: 'give_floor', user: u, ...(video ? { video: true } : {}) });
+    render();
+  }
+
+  function takeFloor(u) {
+    floor.delete(u);
+    send({ type: 'take_floor', user: u });
+    render();
+  }
+
+  function render() {
+    fillDevices();
     peopleList.replaceChildren();
     const sorted = [...people.values()].sort((a, b) => a.name.localeCompare(b.name, 'fr'));
     for (const p of sorted) {
       const li = document.createElement('li');
-      li.textContent = p.name + (p.role === 'moderator' ? ' (enseignant)' : '') + (p.user === me ? ' — vous' : '');
+      li.dataset.user = p.user;
+      const name = document.createElement('span');
+      name.className = 'live-name';
+      name.textContent = p.name + (p.role === 'moderator' ? ' (enseignant)' : '') + (p.user === me ? ' — vous' : '') +
+        (floor.has(p.user) ? ' — a la parole' : '');
+      li.append(name);
+      if (moderator && connected && p.user !== me && p.role !== 'moderator') {
+        const actions = document.createElement('span');
+        actions.className = 'live-actions';
+        if (floor.has(p.user)) {
+          actions.append(button('Reprendre la parole', 'small', () => takeFloor(p.user), 'Reprendre la parole à ' + p.name));
+        } else {
+          actions.append(button('Donner la parole', 'small', () => giveFloor(p.user, false), 'Donner la parole à ' + p.name));
+        }
+        actions.append(
+          button('Couper le micro', 'small', () => send({ type: 'mute', user: p.user }), 'Couper le micro de ' + p.name),
+          button('Retirer', 'small danger', () => {
+            if (confirm('Retirer ' + p.name + ' du cours ? Il ne pourra pas revenir.')) send({ type: 'kick', user: p.user });
+          }, 'Retirer ' + p.name + ' du cours'),
+        );
+        li.append(actions);
+      }
       peopleList.append(li);
     }
+
     handList.replaceChildren();
     for (const u of hands) {
       const li = document.createElement('li');
       li.dataset.user = u;
-      li.textContent = people.get(u)?.name || 'Participant';
+      const name = document.createElement('span');
+      name.className = 'live-name';
+      name.textContent = nameOf(u);
+      li.append(name);
+      if (moderator && connected) {
+        const actions = document.createElement('span');
+        actions.className = 'live-actions';
+        actions.append(
+          button('Donner la parole', 'small primary', () => giveFloor(u, false), 'Donner la parole à ' + nameOf(u)),
+          button('Avec vidéo', 'small', () => giveFloor(u, true), 'Donner la parole avec vidéo à ' + nameOf(u)),
+        );
+        li.append(actions);
+      }
       handList.append(li);
     }
-    if (handBtn) {
+
+    if (lobbyList) {
+      lobbyList.replaceChildren();
+      for (const p of lobby) {
+        const li = document.createElement('li');
+        li.dataset.user = p.user;
+        const name = document.createElement('span');
+        name.className = 'live-name';
+        name.textContent = p.name;
+        li.append(name, button('Admettre', 'small primary', () => send({ type: 'admit', user: p.user }), 'Admettre ' + p.name),
+          button('Refuser', 'small danger', () => send({ type: 'deny', user: p.user }), 'Refuser ' + p.name));
+        lobbyList.append(li);
+      }
+      if (lobbyBox) lobbyBox.hidden = !waitingRoom && lobby.length === 0;
+    }
+
+    const b = buttons;
+    const on = connected;
+    if (b.camera) {
+      b.camera.disabled = !on;
+      b.camera.textContent = local.camera ? 'Couper la caméra' : 'Caméra';
+      b.camera.setAttribute('aria-pressed', String(!!local.camera));
+    }
+    if (b.screen) {
+      b.screen.disabled = !on;
+      b.screen.textContent = local.screen ? 'Arrêter le partage' : 'Partager l\'écran';
+      b.screen.setAttribute('aria-pressed', String(!!local.screen));
+    }
+    if (b.both) b.both.disabled = !on || (local.camera && local.screen);
+    if (b.lock) {
+      b.lock.disabled = !on;
+      b.lock.textContent = locked ? 'Déverrouiller la salle' : 'Verrouiller la salle';
+      b.lock.setAttribute('aria-pressed', String(locked));
+    }
+    if (b.waiting) {
+      b.waiting.disabled = !on;
+      b.waiting.textContent = waitingRoom ? 'Désactiver la salle d\'attente' : 'Activer la salle d\'attente';
+      b.waiting.setAttribute('aria-pressed', String(waitingRoom));
+    }
+    if (b.end) b.end.disabled = !on;
+    if (b.hand) {
       const raised = hands.includes(me);
-      handBtn.textContent = raised ? 'Baisser la main' : 'Lever la main';
-      handBtn.setAttribute('aria-pressed', String(raised));
+      b.hand.disabled = !on;
+      b.hand.textContent = raised ? 'Baisser la main' : 'Lever la main';
+      b.hand.setAttribute('aria-pressed', String(raised));
+    }
+    if (floorBox) {
+      const has = on && perm.audio && !moderator;
+      floorBox.hidden = !has;
+      if (has) {
+        floorBox.querySelector('.live-floor-text').textContent = local.microphone
+          ? 'Vous avez la parole : votre micro est ouvert.' + (local.camera ? ' Votre caméra aussi.' : '')
+          : 'Vous avez la parole, votre micro est coupé.';
+      }
+      if (b.mic) b.mic.textContent = local.microphone ? 'Couper mon micro' : 'Ouvrir mon micro';
     }
   }
 
-  function setButtons(on) {
-    if (cameraBtn) cameraBtn.disabled = !on || localStream !== null;
-    if (endBtn) endBtn.disabled = !on;
-    if (handBtn) handBtn.disabled = !on;
+  function duration(ms) {
+    const min = Math.floor(ms / 60000);
+    const s = Math.floor((ms % 60000) / 1000);
+    return min + ' min ' + String(s).padStart(2, '0') + ' s';
   }
 
-  cameraBtn?.addEventListener('click', async () => {
-    cameraBtn.disabled = true;
+  function clock(iso) {
+    return iso ? new Date(iso).toLocaleTimeString('fr-FR', { hour: '2-digit', minute: '2-digit' }) : '';
+  }
+
+  function renderAttendance(rows) {
+    if (!attendanceBody) return;
+    attendanceBody.replaceChildren();
+    for (const r of rows) {
+      const tr = document.createElement('tr');
+      tr.dataset.user = r.user;
+      for (const text of [r.name, clock(r.first_join), r.present ? 'présent' : 'parti à ' + clock(r.last_leave), duration(r.total_ms)]) {
+        const td = document.createElement('td');
+        td.textContent = text;
+        tr.append(td);
+      }
+      attendanceBody.append(tr);
+    }
+  }
+
+  // ---- device selection ------------------------------------------------------
+
+  // fillDevices lists cameras and microphones (labels are known once a
+  // device was opened) and marks the ones in use.
+  async function fillDevices() {
+    if (!devicesBox) return;
+    const publishing = local.camera || local.microphone;
+    devicesBox.hidden = !publishing;
+    if (!publishing) return;
+    let devices = [];
+    try { devices = await navigator.mediaDevices.enumerateDevices(); } catch { return; }
+    const fill = (select, kind, track) => {
+      if (document.activeElement === select) return; // the user is choosing
+      const current = track?.getSettings().deviceId || '';
+      select.replaceChildren();
+      let n = 0;
+      for (const d of devices) {
+        if (d.kind !== kind) continue;
+        n++;
+        const o = document.createElement('option');
+        o.value = d.deviceId;
+        o.textContent = d.label || (kind === 'videoinput' ? 'Caméra ' : 'Micro ') + n;
+        o.selected = d.deviceId === current;
+        select.append(o);
+      }
+      select.disabled = n < 2;
+      select.closest('label').hidden = !track; // only what we publish (see .live [hidden])
+    };
+    fill(cameraSelect, 'videoinput', local.camera);
+    fill(micSelect, 'audioinput', local.microphone);
+  }
+
+  // switchDevice opens the chosen device and puts its track on the same
+  // sender: no renegotiation, the others keep the same track.
+  async function switchDevice(source, deviceId) {
+    const old = local[source];
+    if (!old) return;
+    let track;
     try {
-      localStream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+      const constraints = source === 'camera' ? { video: { deviceId: { exact: deviceId } } } : { audio: { deviceId: { exact: deviceId } } };
+      const stream = await navigator.mediaDevices.getUserMedia(constraints);
+      track = source === 'camera' ? stream.getVideoTracks()[0] : stream.getAudioTracks()[0];
     } catch {
-      setStatus('La caméra ou le micro n\'a pas pu être ouvert : vérifiez les autorisations du navigateur.');
-      cameraBtn.disabled = false;
+      setStatus('Ce périphérique n\'a pas pu être ouvert.');
+      fillDevices();
       return;
     }
-    cameraBtn.textContent = 'Caméra activée';
-    showLocal();
-    send({ type: 'publish', sources: ['camera', 'microphone'] });
+    local[source] = track;
+    const sender = senders[source];
+    if (sender) await sender.replaceTrack(track).catch(() => {});
+    old.stop();
+    if (source === 'camera') {
+      const v = videos.querySelector('.live-self-camera video');
+      if (v) v.srcObject = new MediaStream([track]);
+    }
+    fillDevices();
+  }
+  cameraSelect?.addEventListener('change', () => switchDevice('camera', cameraSelect.value));
+  micSelect?.addEventListener('change', () => switchDevice('microphone', micSelect.value));
+
+  // ---- buttons -------------------------------------------------------------
+
+  async function toggleCamera() {
+    if (local.camera) {
+      dropLocal('camera', true);
+      dropLocal('microphone', true);
+      render();
+      return;
+    }
+    try {
+      await openCamera(true);
+    } catch {
+      setStatus('La caméra ou le micro n\'a pas pu être ouvert : vérifiez les autorisations du navigateur.');
+      return;
+    }
+    publish(['camera', 'microphone']);
+    render();
+  }
+
+  async function toggleScreen() {
+    if (local.screen) {
+      dropLocal('screen', true);
+      render();
+      return;
+    }
+    try {
+      await openScreen();
+    } catch {
+      setStatus('Le partage d\'écran a été annulé ou refusé.');
+      return;
+    }
+    publish(['screen']);
+    render();
+  }
+
+  buttons.camera?.addEventListener('click', toggleCamera);
+  buttons.screen?.addEventListener('click', toggleScreen);
+  buttons.both?.addEventListener('click', async () => {
+    if (!local.camera) await toggleCamera();
+    if (!local.screen) await toggleScreen();
+  });
+  buttons.lock?.addEventListener('click', () => send({ type: 'lock', locked: !locked }));
+  buttons.waiting?.addEventListener('click', () => send({ type: 'waiting_room', waiting_room: !waitingRoom }));
+  buttons.end?.addEventListener('click', () => send({ type: 'end' }));
+  buttons.hand?.addEventListener('click', () => send({ type: hands.includes(me) ? 'lower_hand' : 'raise_hand' }));
+  buttons.mic?.addEventListener('click', async () => {
+    if (local.microphone) {
+      dropLocal('microphone', true);
+      render();
+      return;
+    }
+    if (!perm.audio) return;
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      local.microphone = stream.getAudioTracks()[0];
+    } catch {
+      setStatus('Le micro n\'a pas pu être ouvert : vérifiez les autorisations du navigateur.');
+      return;
+    }
+    publish(['microphone']);
+    render();
   });
 
-  endBtn?.addEventListener('click', () => {
-    send({ type: 'end' });
-  });
+  // ---- connection quality ----------------------------------------------------
 
-  handBtn?.addEventListener('click', () => {
-    send({ type: hands.includes(me) ? 'lower_hand' : 'raise_hand' });
-  });
+  // Every 3 s: round-trip time of the selected candidate pair and the loss
+  // of what we receive, turned into a word.
+  let lastLoss = { lost: 0, received: 0 };
+  async function measure() {
+    if (!pc || !quality) return;
+    let rtt = null;
+    let lost = 0;
+    let received = 0;
+    const report = await pc.getStats();
+    report.forEach((s) => {
+      if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded' && s.currentRoundTripTime != null) rtt = s.currentRoundTripTime;
+      if (s.type === 'inbound-rtp') {
+        lost += s.packetsLost || 0;
+        received += s.packetsReceived || 0;
+      }
+    });
+    const dl = lost - lastLoss.lost;
+    const dr = received - lastLoss.received;
+    lastLoss = { lost, received };
+    const loss = dl + dr > 0 ? Math.max(0, dl) / (dl + dr) : 0;
+    let word = 'bonne';
+    if (rtt == null) word = 'inconnue';
+    else if (rtt > 0.4 || loss > 0.08) word = 'mauvaise';
+    else if (rtt > 0.15 || loss > 0.02) word = 'moyenne';
+    quality.dataset.level = word;
+    quality.textContent = 'Connexion : ' + word + (rtt == null ? '' : ' (' + Math.round(rtt * 1000) + ' ms, ' + (loss * 100).toFixed(1) + ' % de pertes)');
+  }
+  statsTimer = setInterval(() => { measure().catch(() => {}); }, 3000);
+  if (moderator) attendanceTimer = setInterval(() => send({ type: 'attendance' }), 15000);
+
+  // For tests and diagnostics: what we receive, by kind, from getStats.
+  window.preauLive = {
+    // blip drops the signaling socket and the PeerConnection, as a network
+    // cut would; the page must resume by itself.
+    blip() { pc?.close(); ws?.close(); },
+    // restartIce asks for an ICE restart now, as a disconnection would.
+    restartIce() { send({ type: 'ice_restart' }); },
+    // iceState: the PeerConnection's state and the server's ICE ufrag.
+    iceState() {
+      const m = pc?.remoteDescription?.sdp.match(/a=ice-ufrag:(\S+)/);
+      return { state: pc?.connectionState || '', ufrag: m ? m[1] : '' };
+    },
+    async inbound(kind) {
+      const out = { packets: 0, bytes: 0, frames: 0 };
+      if (!pc) return out;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === kind) {
+          out.packets += s.packetsReceived || 0;
+          out.bytes += s.bytesReceived || 0;
+          out.frames += s.framesDecoded || 0;
+        }
+      });
+      return out;
+    },
+  };
 
   window.addEventListener('pagehide', () => { finished = true; ws?.close(); });
 
+  render();
   connect();
 }

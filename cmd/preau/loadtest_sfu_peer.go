@@ -1,0 +1,567 @@
+package main
+
+// The synthetic peers of `preau loadtest sfu`: a publisher per room sends
+// VP8 (keyframes every 2 s and on PLI) and Opus (20 ms packets) through the
+// slots the server offers; subscribers answer the server's offers and read
+// RTP, recording the time from join to the first keyframe packet and the
+// sequence gaps.
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4"
+
+	"preau/sfu"
+)
+
+const (
+	loadFPS        = 30
+	loadKeyEvery   = 2 * loadFPS // frames between keyframes: 2 s
+	loadKeyScale   = 4           // a keyframe is this many times an interframe
+	loadMTU        = 1200
+	loadOpusBytes  = 80 // 32 kbit/s at 20 ms
+	loadPingPeriod = 20 * time.Second
+)
+
+// newLoadAPI builds the peers' WebRTC API: default codecs and interceptors
+// (NACK, reports, TWCC, as a browser has), loopback host candidates only when
+// the server is on this machine.
+func newLoadAPI(cfg sfuLoadConfig) (*webrtc.API, error) {
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterDefaultCodecs(); err != nil {
+		return nil, err
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
+		return nil, err
+	}
+	se := webrtc.SettingEngine{}
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	if u, _ := url.Parse(cfg.URL); localOnly(cfg.URL) == nil && u != nil {
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+		se.SetIncludeLoopbackCandidate(true)
+		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() && ip.To4() != nil })
+	} else {
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+}
+
+// sfuRun holds every peer of one run.
+type sfuRun struct {
+	cfg    sfuLoadConfig
+	api    *webrtc.API
+	http   *http.Client
+	header string
+	ws     string
+	logf   func(string, ...any)
+
+	mu    sync.Mutex
+	peers []*loadPeer
+	errs  int
+}
+
+func (r *sfuRun) fail(format string, args ...any) {
+	r.mu.Lock()
+	r.errs++
+	n := r.errs
+	r.mu.Unlock()
+	if n <= 10 {
+		r.logf(format, args...)
+	} else if n == 11 {
+		r.logf("(further errors not shown)")
+	}
+}
+
+// loadPeer is one synthetic participant: a signaling socket and a
+// PeerConnection.
+type loadPeer struct {
+	run       *sfuRun
+	user      string
+	publisher bool
+	ws        *websocket.Conn
+	pc        *webrtc.PeerConnection
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	wmu       sync.Mutex // one writer on the socket
+
+	joinedAt time.Time
+	joined   atomic.Bool
+
+	// Publisher.
+	video, audio *webrtc.TrackLocalStaticRTP
+	attached     bool
+	sending      atomic.Bool
+	keyframe     atomic.Bool // a PLI asked for one
+
+	// Subscriber.
+	firstFrame atomic.Int64 // ns from join to the first keyframe packet, 0: none
+	firstVideo atomic.Int64 // ns from join to the first video packet, 0: none
+	connected  atomic.Int64 // ns from join to PeerConnection connected, 0: not yet
+	gotAudio   atomic.Bool
+	rmu        sync.Mutex
+	streams    []*seqStats
+}
+
+func (r *sfuRun) dial(ctx context.Context, room string, peer sfuSetupPeer, publisher bool) (*loadPeer, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	p := &loadPeer{run: r, user: peer.User, publisher: publisher, ctx: ctx, cancel: cancel, joinedAt: time.Now()}
+	if publisher {
+		var err error
+		p.video, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", peer.User)
+		if err == nil {
+			p.audio, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "microphone", peer.User)
+		}
+		if err != nil {
+			cancel()
+			return p, err
+		}
+	}
+	r.mu.Lock()
+	r.peers = append(r.peers, p)
+	r.mu.Unlock()
+	dctx, dcancel := context.WithTimeout(ctx, 15*time.Second)
+	defer dcancel()
+	ws, _, err := websocket.Dial(dctx, r.ws, &websocket.DialOptions{HTTPClient: r.http,
+		HTTPHeader: http.Header{r.header: []string{peer.User}}})
+	if err != nil {
+		return p, fmt.Errorf("%s: dial: %w", peer.User, err)
+	}
+	ws.SetReadLimit(1 << 20)
+	p.ws = ws
+	pc, err := r.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return p, fmt.Errorf("%s: peer connection: %w", peer.User, err)
+	}
+	p.pc = pc
+	if !publisher {
+		pc.OnTrack(p.onTrack)
+	}
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateConnected {
+			p.connected.CompareAndSwap(0, int64(max(time.Since(p.joinedAt), 1)))
+		}
+	})
+	p.wg.Go(p.readLoop)
+	p.wg.Go(p.pingLoop)
+	return p, p.send(sfu.Message{V: sfu.ProtocolVersion, Type: sfu.TypeJoin, Room: room, Grant: peer.Grant})
+}
+
+func (r *sfuRun) startPublisher(ctx context.Context, room string, peer sfuSetupPeer) {
+	if _, err := r.dial(ctx, room, peer, true); err != nil {
+		r.fail("publisher %v", err)
+	}
+}
+
+func (r *sfuRun) startSubscriber(ctx context.Context, room string, peer sfuSetupPeer) {
+	if _, err := r.dial(ctx, room, peer, false); err != nil {
+		r.fail("subscriber %v", err)
+	}
+}
+
+func (p *loadPeer) send(m sfu.Message) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+	defer cancel()
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	return p.ws.Write(ctx, websocket.MessageText, b)
+}
+
+func (p *loadPeer) pingLoop() {
+	t := time.NewTicker(loadPingPeriod)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-t.C:
+			_ = p.send(sfu.Message{V: sfu.ProtocolVersion, Type: sfu.TypePing})
+		}
+	}
+}
+
+func (p *loadPeer) readLoop() {
+	for {
+		_, b, err := p.ws.Read(p.ctx)
+		if err != nil {
+			if p.ctx.Err() == nil {
+				p.run.fail("%s: signaling closed: %v", p.user, err)
+			}
+			return
+		}
+		var e sfu.Event
+		if err := json.Unmarshal(b, &e); err != nil {
+			p.run.fail("%s: bad event: %v", p.user, err)
+			return
+		}
+		switch e.Type {
+		case sfu.TypeJoined:
+			p.joined.Store(true)
+			if p.publisher {
+				_ = p.send(sfu.Message{V: sfu.ProtocolVersion, Type: sfu.TypePublish,
+					Sources: []string{sfu.SourceCamera, sfu.SourceMicrophone}})
+			}
+		case sfu.TypeOffer:
+			if err := p.answer(e); err != nil && p.ctx.Err() == nil {
+				p.run.fail("%s: answer: %v", p.user, err)
+			}
+		case sfu.TypeError:
+			p.run.fail("%s: server error %s", p.user, e.Code)
+		case sfu.TypeEnded:
+			return
+		}
+	}
+}
+
+// answer attaches the publisher's tracks to the offer's slots (before
+// setRemoteDescription, so pion pairs each with the recvonly m-line of its
+// kind), answers, and starts the media after the first such answer.
+func (p *loadPeer) answer(e sfu.Event) error {
+	attach := p.publisher && !p.attached && len(e.Slots) > 0
+	if attach {
+		for _, s := range e.Slots {
+			tr := p.video
+			if s.Source == sfu.SourceMicrophone {
+				tr = p.audio
+			}
+			t, err := p.pc.AddTransceiverFromTrack(tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+			if err != nil {
+				return err
+			}
+			if tr == p.video {
+				p.wg.Go(func() { p.readPLI(t.Sender()) })
+			}
+		}
+		p.attached = true
+	}
+	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: e.SDP}); err != nil {
+		return err
+	}
+	ans, err := p.pc.CreateAnswer(nil)
+	if err != nil {
+		return err
+	}
+	gathered := webrtc.GatheringCompletePromise(p.pc)
+	if err := p.pc.SetLocalDescription(ans); err != nil {
+		return err
+	}
+	select {
+	case <-gathered:
+	case <-p.ctx.Done():
+		return nil
+	}
+	if err := p.send(sfu.Message{V: sfu.ProtocolVersion, Type: sfu.TypeAnswer, SDP: p.pc.LocalDescription().SDP}); err != nil {
+		return err
+	}
+	if attach {
+		p.sending.Store(true)
+		p.wg.Go(p.sendVideo)
+		p.wg.Go(p.sendAudio)
+	}
+	return nil
+}
+
+func (p *loadPeer) readPLI(s *webrtc.RTPSender) {
+	for {
+		pkts, _, err := s.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, pkt := range pkts {
+			switch pkt.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				p.keyframe.Store(true)
+			}
+		}
+	}
+}
+
+// sendVideo sends 30 frames a second sized for --kbps: a keyframe every 2 s
+// (four times an interframe) and at once after a PLI. Frames are valid VP8
+// frame headers (RFC 6386 §9.1) over random bytes, packetized by pion's VP8
+// payloader (RFC 7741).
+func (p *loadPeer) sendVideo() {
+	bytesPerS := p.run.cfg.Kbps * 1000 / 8
+	inter := max(bytesPerS*2/(loadKeyEvery-1+loadKeyScale), 20)
+	pz := rtp.NewPacketizer(loadMTU, 96, 0, &codecs.VP8Payloader{EnablePictureID: true}, rtp.NewRandomSequencer(), 90000)
+	noise := make([]byte, inter*loadKeyScale)
+	rand.Read(noise)
+	t := time.NewTicker(time.Second / loadFPS)
+	defer t.Stop()
+	for n := 0; ; n++ {
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-t.C:
+		}
+		key := n%loadKeyEvery == 0 || p.keyframe.Swap(false)
+		if key {
+			n = 0
+		}
+		size := inter
+		if key {
+			size = inter * loadKeyScale
+		}
+		frame := vp8Frame(noise[:size], key)
+		for _, pkt := range pz.Packetize(frame, 90000/loadFPS) {
+			if err := p.video.WriteRTP(pkt); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// vp8Frame writes a VP8 frame header over buf (RFC 6386 §9.1): the 3-byte
+// frame tag (P = 0 for a keyframe, version 0, shown, first partition size)
+// and, for a keyframe, the start code and a 640×360 size.
+func vp8Frame(buf []byte, key bool) []byte {
+	size := len(buf) - 10
+	tag := uint32(size)<<5 | 1<<4 // show_frame
+	if !key {
+		tag |= 1 // inter frame
+	}
+	buf[0], buf[1], buf[2] = byte(tag), byte(tag>>8), byte(tag>>16)
+	if key {
+		copy(buf[3:], []byte{0x9d, 0x01, 0x2a, 640 & 0xff, 640 >> 8, 360 & 0xff, 360 >> 8})
+	}
+	return buf
+}
+
+// sendAudio sends one Opus packet every 20 ms (TOC: CELT FB 20 ms, mono).
+func (p *loadPeer) sendAudio() {
+	pz := rtp.NewPacketizer(loadMTU, 111, 0, &codecs.OpusPayloader{}, rtp.NewRandomSequencer(), 48000)
+	payload := make([]byte, loadOpusBytes)
+	rand.Read(payload)
+	payload[0] = 0xf8
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, pkt := range pz.Packetize(payload, 960) {
+			if err := p.audio.WriteRTP(pkt); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// onTrack reads a forwarded track: packets, sequence gaps and, for video,
+// the first packet of a keyframe.
+func (p *loadPeer) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	video := tr.Kind() == webrtc.RTPCodecTypeVideo
+	st := &seqStats{}
+	p.rmu.Lock()
+	p.streams = append(p.streams, st)
+	p.rmu.Unlock()
+	p.wg.Go(func() {
+		buf := make([]byte, 1500)
+		var h rtp.Header
+		for {
+			n, _, err := tr.Read(buf)
+			if err != nil {
+				return
+			}
+			hn, err := h.Unmarshal(buf[:n])
+			if err != nil {
+				continue
+			}
+			st.add(h.SequenceNumber)
+			if !video {
+				p.gotAudio.Store(true)
+				continue
+			}
+			if p.firstVideo.Load() == 0 {
+				p.firstVideo.CompareAndSwap(0, int64(max(time.Since(p.joinedAt), 1)))
+			}
+			if p.firstFrame.Load() == 0 && vp8KeyframeStart(buf[hn:n]) {
+				p.firstFrame.CompareAndSwap(0, int64(max(time.Since(p.joinedAt), 1)))
+			}
+		}
+	})
+}
+
+// vp8KeyframeStart reports whether payload is the first packet of a VP8
+// keyframe: the payload descriptor's S bit with partition 0 (RFC 7741 §4.2),
+// then a frame tag whose P bit is 0 (RFC 6386 §9.1).
+func vp8KeyframeStart(b []byte) bool {
+	if len(b) < 1 {
+		return false
+	}
+	d := b[0]
+	if d&0x10 == 0 || d&0x07 != 0 {
+		return false
+	}
+	i := 1
+	if d&0x80 != 0 { // X: extension byte
+		if len(b) <= i {
+			return false
+		}
+		x := b[i]
+		i++
+		if x&0x80 != 0 { // I: picture id, 7 or 15 bits
+			if len(b) <= i {
+				return false
+			}
+			if b[i]&0x80 != 0 {
+				i++
+			}
+			i++
+		}
+		if x&0x40 != 0 { // L: TL0PICIDX
+			i++
+		}
+		if x&0x30 != 0 { // T or K: TID/KEYIDX
+			i++
+		}
+	}
+	return len(b) > i && b[i]&0x01 == 0
+}
+
+// seqStats counts a stream's packets and the span of its sequence numbers
+// (extended over wraps) to estimate loss.
+type seqStats struct {
+	mu          sync.Mutex
+	started     bool
+	first, high int64
+	received    int64
+}
+
+func (s *seqStats) add(seq uint16) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.received++
+	if !s.started {
+		s.started, s.first, s.high = true, int64(seq), int64(seq)
+		return
+	}
+	// Extend seq to the cycle nearest the highest seen.
+	ext := s.high&^0xffff | int64(seq)
+	switch {
+	case ext < s.high-0x8000:
+		ext += 0x10000
+	case ext > s.high+0x8000:
+		ext -= 0x10000
+	}
+	s.high = max(s.high, ext)
+}
+
+func (s *seqStats) counts() (received, expected int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.started {
+		return 0, 0
+	}
+	return s.received, s.high - s.first + 1
+}
+
+func (r *sfuRun) withVideo() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, p := range r.peers {
+		if !p.publisher && p.firstFrame.Load() > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func (r *sfuRun) summarise(sum *sfuSummary) {
+	r.mu.Lock()
+	peers := slices.Clone(r.peers)
+	sum.Errors = r.errs
+	r.mu.Unlock()
+	var ff, conn, fv []time.Duration
+	var lost, expected int64
+	for _, p := range peers {
+		if p.publisher {
+			if p.sending.Load() {
+				sum.PublishersSending++
+			}
+			continue
+		}
+		if p.joined.Load() {
+			sum.SubscribersJoined++
+		}
+		if d := p.connected.Load(); d > 0 {
+			conn = append(conn, time.Duration(d))
+		}
+		if d := p.firstVideo.Load(); d > 0 {
+			fv = append(fv, time.Duration(d))
+		}
+		if d := p.firstFrame.Load(); d > 0 {
+			sum.SubscribersWithVideo++
+			ff = append(ff, time.Duration(d))
+		}
+		if p.gotAudio.Load() {
+			sum.SubscribersWithAudio++
+		}
+		p.rmu.Lock()
+		for _, st := range p.streams {
+			rec, exp := st.counts()
+			sum.ReceivedPackets += rec
+			expected += exp
+			lost += max(exp-rec, 0)
+		}
+		p.rmu.Unlock()
+	}
+	ms := sfuMillis(conn)
+	sum.ConnectedP50, sum.ConnectedP99 = sfuPercentile(ms, 50), sfuPercentile(ms, 99)
+	ms = sfuMillis(fv)
+	sum.FirstPacketP50, sum.FirstPacketP99 = sfuPercentile(ms, 50), sfuPercentile(ms, 99)
+	ms = sfuMillis(ff)
+	sum.FirstFrameP50, sum.FirstFrameP99 = sfuPercentile(ms, 50), sfuPercentile(ms, 99)
+	if len(ms) > 0 {
+		sum.FirstFrameMax = ms[len(ms)-1]
+	}
+	sum.LostPackets = lost
+	if expected > 0 {
+		sum.LossPct = float64(lost) / float64(expected) * 100
+	}
+}
+
+// close ends every peer at once and waits for their goroutines.
+func (r *sfuRun) close() {
+	r.mu.Lock()
+	peers := slices.Clone(r.peers)
+	r.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, p := range peers {
+		wg.Go(func() {
+			p.cancel()
+			if p.ws != nil {
+				p.ws.CloseNow()
+			}
+			if p.pc != nil {
+				p.pc.Close()
+			}
+			p.wg.Wait()
+		})
+	}
+	wg.Wait()
+}
