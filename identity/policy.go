@@ -47,6 +47,24 @@ const (
 	Activation   Resource = "activation"   // activation codes (reset access)
 	Account      Resource = "account"      // one's own password and sessions
 	Live         Resource = "live"         // live lessons of a class: start (create), join (read), moderate and end (update)
+	File         Resource = "file"         // files and folders of class spaces (personal spaces are their owner's alone; storage/files)
+	Assignment   Resource = "assignment"   // hand-in assignments of a class and their hand-in spaces
+	Quota        Resource = "quota"        // file quotas of people and classes (defaults per profile, overrides)
+
+	// Who may write to whom (package chat): one resource per profile of the
+	// person written to; "create" is starting a conversation with them or
+	// adding them to one. The target's Classes are the addressee's classes
+	// for that profile: enrolled (pupil), taught (teacher), their children's
+	// (parent). See Principal.CanMessage.
+	MessagePupil   Resource = "message_eleve"
+	MessageParent  Resource = "message_parent"
+	MessageTeacher Resource = "message_enseignant"
+	MessageStaff   Resource = "message_personnel"
+	MessageHead    Resource = "message_direction"
+	MessageAdmin   Resource = "message_admin"
+	// Mailbox is the secure mailbox: a message with a subject to a whole
+	// class or to its parents, pupils or teachers (create, on the class).
+	Mailbox Resource = "mailbox"
 )
 
 // Rule is one row of the policy table: for a resource and action, the scope
@@ -94,6 +112,40 @@ var Policy = []Rule{
 	{Live, Create, map[Profile]Scope{Teacher: Taught, Head: School, Admin: All}},
 	{Live, Read, map[Profile]Scope{Pupil: Taught, Teacher: Taught, Staff: School, Head: School, Admin: All}},
 	{Live, Update, map[Profile]Scope{Teacher: Taught, Head: School, Admin: All}},
+
+	// Documents (storage/files, docs/files.md). A class space is read by its
+	// pupils and the school's staff and written by its teachers; personal
+	// spaces are outside this table (their owner's alone, plus shares).
+	// Assignments: teachers of the class set them and see every hand-in;
+	// pupils see their own only. Quotas are set by the administrator and,
+	// within a school, its direction.
+	{File, Read, map[Profile]Scope{Pupil: Taught, Teacher: Taught, Staff: School, Head: School, Admin: All}},
+	{File, Create, map[Profile]Scope{Teacher: Taught, Head: School, Admin: All}},
+	{File, Update, map[Profile]Scope{Teacher: Taught, Head: School, Admin: All}},
+	{File, Delete, map[Profile]Scope{Teacher: Taught, Head: School, Admin: All}},
+	{Assignment, Read, map[Profile]Scope{Pupil: Taught, Teacher: Taught}},
+	{Assignment, Create, map[Profile]Scope{Teacher: Taught}},
+	{Assignment, Update, map[Profile]Scope{Teacher: Taught}},
+	{Assignment, Delete, map[Profile]Scope{Teacher: Taught}},
+	{Quota, Read, map[Profile]Scope{Pupil: Self, Parent: Self, Teacher: Taught, Staff: School, Head: School, Admin: All}},
+	{Quota, Update, map[Profile]Scope{Head: School, Admin: All}},
+
+	// Who may write to whom. A pupil: their classmates and teachers, the
+	// school's staff and head; never a parent or a pupil of another class.
+	// A parent: their children's teachers, the school's staff and head;
+	// never a pupil, never another parent. A teacher: pupils of the classes
+	// they teach and their parents, anyone on the school's staff. Staff and
+	// head: anyone of the school. The Family scope here reaches the teachers
+	// of the children's classes (the target has no Person).
+	{MessagePupil, Create, map[Profile]Scope{Pupil: Taught, Teacher: Taught, Staff: School, Head: School, Admin: All}},
+	{MessageParent, Create, map[Profile]Scope{Teacher: Taught, Staff: School, Head: School, Admin: All}},
+	{MessageTeacher, Create, map[Profile]Scope{Pupil: Taught, Parent: Family, Teacher: School, Staff: School, Head: School, Admin: All}},
+	{MessageStaff, Create, map[Profile]Scope{Pupil: School, Parent: School, Teacher: School, Staff: School, Head: School, Admin: All}},
+	{MessageHead, Create, map[Profile]Scope{Pupil: School, Parent: School, Teacher: School, Staff: School, Head: School, Admin: All}},
+	{MessageAdmin, Create, map[Profile]Scope{Admin: All}},
+	// The mailbox: teachers write to the classes they teach, staff and head
+	// to every class of the school.
+	{Mailbox, Create, map[Profile]Scope{Teacher: Taught, Staff: School, Head: School, Admin: All}},
 }
 
 type ruleKey struct {

@@ -10,7 +10,7 @@ import (
 
 // resources lists every resource the policy knows. A module that adds a
 // resource to Policy adds it here and its rows to wantPolicy.
-var resources = []Resource{Structure, Class, Person, Guardianship, Import, Activation, Account, Live}
+var resources = []Resource{Structure, Class, Person, Guardianship, Import, Activation, Account, Live, File, Assignment, Quota}
 
 // wantPolicy is the whole matrix, written out by hand so that a change to
 // Policy must be made twice, on purpose. Every resource × action is listed,
@@ -49,6 +49,46 @@ live          read    taught  -       taught      school     school     all
 live          create  -       -       taught      -          school     all
 live          update  -       -       taught      -          school     all
 live          delete  -       -       -           -          -          -
+file          read    taught  -       taught      school     school     all
+file          create  -       -       taught      -          school     all
+file          update  -       -       taught      -          school     all
+file          delete  -       -       taught      -          school     all
+assignment    read    taught  -       taught      -          -          -
+assignment    create  -       -       taught      -          -          -
+assignment    update  -       -       taught      -          -          -
+assignment    delete  -       -       taught      -          -          -
+quota         read    self    self    taught      school     school     all
+quota         create  -       -       -           -          -          -
+quota         update  -       -       -           -          school     all
+quota         delete  -       -       -           -          -          -
+message_eleve        read    -       -       -           -          -          -
+message_eleve        create  taught  -       taught      school     school     all
+message_eleve        update  -       -       -           -          -          -
+message_eleve        delete  -       -       -           -          -          -
+message_parent       read    -       -       -           -          -          -
+message_parent       create  -       -       taught      school     school     all
+message_parent       update  -       -       -           -          -          -
+message_parent       delete  -       -       -           -          -          -
+message_enseignant   read    -       -       -           -          -          -
+message_enseignant   create  taught  family  school      school     school     all
+message_enseignant   update  -       -       -           -          -          -
+message_enseignant   delete  -       -       -           -          -          -
+message_personnel    read    -       -       -           -          -          -
+message_personnel    create  school  school  school      school     school     all
+message_personnel    update  -       -       -           -          -          -
+message_personnel    delete  -       -       -           -          -          -
+message_direction    read    -       -       -           -          -          -
+message_direction    create  school  school  school      school     school     all
+message_direction    update  -       -       -           -          -          -
+message_direction    delete  -       -       -           -          -          -
+message_admin        read    -       -       -           -          -          -
+message_admin        create  -       -       -           -          -          all
+message_admin        update  -       -       -           -          -          -
+message_admin        delete  -       -       -           -          -          -
+mailbox              read    -       -       -           -          -          -
+mailbox              create  -       -       taught      school     school     all
+mailbox              update  -       -       -           -          -          -
+mailbox              delete  -       -       -           -          -          -
 `
 
 func parseScope(t *testing.T, s string) Scope {
@@ -245,6 +285,23 @@ func TestCanByScope(t *testing.T) {
 		{"live: CPE cannot moderate", cpe, Live, Update, Target{Structure: college, Classes: []int64{classB}}, false},
 		{"live: head moderates a lesson of the school", head, Live, Update, Target{Structure: college, Classes: []int64{classB}}, true},
 		{"live: head does not reach another school", head, Live, Read, Target{Structure: lycee, Classes: []int64{classLycee}}, false},
+
+		// Documents: pupils read their class space, its teachers write it,
+		// parents never reach it; assignments are the class's teachers'.
+		{"file: pupil reads own class space", pupilLea, File, Read, Target{Structure: college, Classes: []int64{classA}}, true},
+		{"file: pupil cannot write own class space", pupilLea, File, Update, Target{Structure: college, Classes: []int64{classA}}, false},
+		{"file: pupil reads another class space", pupilLea, File, Read, Target{Structure: college, Classes: []int64{classB}}, false},
+		{"file: teacher writes a class space taught", teacherA, File, Create, Target{Structure: college, Classes: []int64{classA}}, true},
+		{"file: teacher writes another class space", teacherA, File, Create, Target{Structure: college, Classes: []int64{classB}}, false},
+		{"file: parent reads child's class space", parentLea, File, Read, Target{Structure: college, Classes: []int64{classA}}, false},
+		{"file: CPE reads a class space of the school", cpe, File, Read, Target{Structure: college, Classes: []int64{classB}}, true},
+		{"assignment: teacher sets one for a class taught", teacherA, Assignment, Create, Target{Structure: college, Classes: []int64{classA}}, true},
+		{"assignment: teacher sets one for another class", teacherA, Assignment, Create, Target{Structure: college, Classes: []int64{classB}}, false},
+		{"assignment: pupil sees own class's", pupilLea, Assignment, Read, Target{Structure: college, Classes: []int64{classA}}, true},
+		{"assignment: pupil cannot manage", pupilLea, Assignment, Update, Target{Structure: college, Classes: []int64{classA}}, false},
+		{"assignment: head does not see hand-ins", head, Assignment, Read, Target{Structure: college, Classes: []int64{classA}}, false},
+		{"quota: admin sets anyone's", entAdmin, Quota, Update, personInes, true},
+		{"quota: pupil cannot set own", pupilLea, Quota, Update, personLea, false},
 
 		// None.
 		{"none: pupil creates a class", pupilLea, Class, Create, Target{Structure: college, Classes: []int64{classA}}, false},

@@ -279,7 +279,7 @@ type tile struct {
 func tilesFor(p identity.Profile) []tile {
 	live := tile{"Cours en direct", "Rejoindre la classe virtuelle", "/direct", false}
 	msg := tile{"Messagerie", "Messages, discussions de classe", "/messagerie", false}
-	docs := tile{"Documents", "Mes documents et ceux de la classe", "", true}
+	docs := tile{"Documents", "Mes documents et ceux de la classe", "/documents", false}
 	homework := tile{"Cahier de textes", "Travail à faire et séances", "", true}
 	grades := tile{"Notes", "Évaluations et moyennes", "", true}
 	absences := tile{"Vie scolaire", "Absences et retards", "", true}

@@ -20,6 +20,7 @@ import (
 	"preau/db"
 	"preau/ent/directory"
 	"preau/identity"
+	"preau/storage/files"
 )
 
 //go:embed static
@@ -47,6 +48,9 @@ type Config struct {
 	// ChatHub, when set, delivers messages posted by the page's plain form
 	// live to open conversations (otherwise they appear on reload).
 	ChatHub *chat.Hub
+	// Files is the Documents module (/documents, /api/v1/files/…); nil:
+	// those routes answer 404.
+	Files *files.Service
 }
 
 // Check is a readiness check of an engine, named for /readyz.
@@ -71,6 +75,8 @@ type Server struct {
 	mounts  []mount
 	lessons lessons // active live lessons (see live.go)
 	started time.Time
+	// storePing caches the content store's health for file routes (files.go).
+	storePing storePing
 }
 
 // mount is a real-time handler (a WebSocket endpoint) added by main.
@@ -143,6 +149,7 @@ func (s *Server) Handler() http.Handler {
 		r.Handle(m.pattern, m.h)
 	}
 
+	r.Route("/api/v1/files", s.filesAPI)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.limitBody(s.cfg.MaxBody))
 		r.Post("/auth/login", s.apiLogin)
@@ -180,6 +187,7 @@ func (s *Server) Handler() http.Handler {
 		s.importPages(r)
 		s.messagePages(r)
 		s.livePages(r)
+		s.filesPages(r)
 	})
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {

@@ -23,12 +23,15 @@ import (
 	"preau/db"
 	"preau/demo"
 	"preau/sfu"
+	"preau/storage/files"
+	"preau/storage/stores"
 	"preau/web"
 )
 
 type serveConfig struct {
 	Addr, Data, DatabaseURL string
 	RedisURL                string
+	StorageURL              string // content store of Documents; empty: <data>/files
 	Demo                    bool
 	DemoPassword            string
 	TLSCert, TLSKey         string
@@ -36,6 +39,8 @@ type serveConfig struct {
 	LogFormat, LogLevel     string
 	ShutdownTimeout         time.Duration
 	UDPPort                 int    // the SFU's one UDP port (0: chosen by the OS)
+	TCPPort                 int    // the SFU's one ICE-TCP port (0: chosen by the OS, -1: none)
+	TURNPort                int    // the in-process TURN relay's port, UDP and TCP (0: chosen by the OS, -1: none)
 	SFUKey                  []byte // grant key; empty: random at start
 	PublicIPs               []string
 }
@@ -47,6 +52,7 @@ func parseServe(args []string) (serveConfig, error) {
 	envString(fs, &c.Data, "data", "PREAU_DATA", "./data", "data directory (SQLite file, files)")
 	envString(fs, &c.DatabaseURL, "database-url", "PREAU_DATABASE_URL", "", "postgres://… to use PostgreSQL instead of SQLite")
 	envString(fs, &c.RedisURL, "redis-url", "PREAU_REDIS_URL", "", "redis://… to fan chat out across nodes (default: in-process)")
+	envString(fs, &c.StorageURL, "storage-url", "PREAU_STORAGE_URL", "", "where Documents keep file contents: s3://KEY:SECRET@host:9000/bucket (MinIO, S3) or file:///dir (default: the files directory under --data)")
 	envBool(fs, &c.Demo, "demo", "PREAU_DEMO", false, "create a demo collège on first start and print its logins")
 	envString(fs, &c.DemoPassword, "demo-password", "PREAU_DEMO_PASSWORD", "preau-demo-2026", "password of every demo account")
 	envString(fs, &c.TLSCert, "tls-cert", "PREAU_TLS_CERT", "", "TLS certificate file (serve HTTPS)")
@@ -55,8 +61,10 @@ func parseServe(args []string) (serveConfig, error) {
 	envString(fs, &c.LogFormat, "log-format", "PREAU_LOG_FORMAT", "text", "log format: text or json")
 	envString(fs, &c.LogLevel, "log-level", "PREAU_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	envDuration(fs, &c.ShutdownTimeout, "shutdown-timeout", "PREAU_SHUTDOWN_TIMEOUT", 15*time.Second, "how long to drain on SIGTERM")
-	var udpPort, sfuKey, publicIP string
+	var udpPort, tcpPort, turnPort, sfuKey, publicIP string
 	envString(fs, &udpPort, "udp-port", "PREAU_UDP_PORT", "50000", "the one UDP port of live lessons (WebRTC media of every peer); open it in the firewall")
+	envString(fs, &tcpPort, "tcp-port", "PREAU_TCP_PORT", "50000", "the one TCP port of live lessons for networks that block UDP (ICE over TCP); -1: none")
+	envString(fs, &turnPort, "turn-port", "PREAU_TURN_PORT", "-1", "port (UDP and TCP) of the in-process TURN relay for networks that block both, e.g. 3478; its address is the first --public-ip; -1: none")
 	envString(fs, &sfuKey, "sfu-key", "PREAU_SFU_KEY", "", "hex key (≥ 32 bytes) signing live-lesson grants; the same on every node (default: random at each start)")
 	envString(fs, &publicIP, "public-ip", "PREAU_PUBLIC_IP", "", "comma-separated public addresses announced to browsers when the server is behind a 1:1 NAT")
 	fs.Usage = func() {
@@ -77,6 +85,16 @@ func parseServe(args []string) (serveConfig, error) {
 		return c, fmt.Errorf("serve: --udp-port %q: want a port number", udpPort)
 	}
 	c.UDPPort = port
+	port, err = strconv.Atoi(strings.TrimSpace(tcpPort))
+	if err != nil || port < -1 || port > 65535 {
+		return c, fmt.Errorf("serve: --tcp-port %q: want a port number or -1", tcpPort)
+	}
+	c.TCPPort = port
+	port, err = strconv.Atoi(strings.TrimSpace(turnPort))
+	if err != nil || port < -1 || port > 65535 {
+		return c, fmt.Errorf("serve: --turn-port %q: want a port number or -1", turnPort)
+	}
+	c.TURNPort = port
 	if sfuKey != "" {
 		key, err := hex.DecodeString(strings.TrimSpace(sfuKey))
 		if err != nil || len(key) < 32 {
@@ -159,6 +177,7 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 	// Chat: committed to the database, fanned out in-process or by Redis.
 	var broker chat.Broker = chat.NewMemoryBroker(0)
 	var checks []web.Check
+	var chatCfg chat.Config // presence in this process unless Redis is set
 	if cfg.RedisURL != "" {
 		rb, err := chat.NewRedisBroker(ctx, cfg.RedisURL, 0)
 		if err != nil {
@@ -166,10 +185,27 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 		}
 		broker = rb
 		checks = append(checks, web.Check{Name: "redis", Fn: rb.Ping})
+		rp, err := chat.NewRedisPresence(ctx, cfg.RedisURL, "")
+		if err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+		defer rp.Close()
+		chatCfg.Presence = rp
 	}
 	defer broker.Close()
 	store := chat.NewStore(d)
-	hub := chat.NewHub(chat.Config{}, store, broker, log)
+
+	// Documents: contents in the store (a directory or S3), metadata in the
+	// database.
+	content, err := stores.Open(ctx, cfg.StorageURL, cfg.Data)
+	if err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	if c, ok := content.(io.Closer); ok {
+		defer c.Close()
+	}
+	filesSvc := files.New(d, content, files.Config{Logger: log.With("module", "files")})
+	hub := chat.NewHub(chatCfg, store, broker, log)
 
 	// Live lessons: the SFU, its grant key and its one UDP port.
 	live, err := newLive(cfg, log)
@@ -180,7 +216,7 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 	defer closeLive() // on an early return; a clean shutdown closes it below
 
 	site, err := web.New(web.Config{TrustedProxies: proxies, Demo: cfg.Demo, DemoPassword: cfg.DemoPassword, Live: live,
-		Chat: store, ChatHub: hub}, log, d, authSvc, checks...)
+		Chat: store, ChatHub: hub, Files: filesSvc}, log, d, authSvc, checks...)
 	if err != nil {
 		return err
 	}
@@ -220,6 +256,20 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 			case <-ctx.Done():
 				return
 			case <-t.C:
+				if n, err := filesSvc.Sweep(ctx); err != nil {
+					log.Warn("sweep files", "err", err)
+				} else if n > 0 {
+					log.Info("files: bins emptied", "purged", n)
+				}
+				// What interrupted work left in the store; older than the
+				// 24 h an unfinished resumable upload stays open.
+				if sw, ok := content.(interface {
+					Sweep(context.Context, time.Duration) (int, error)
+				}); ok {
+					if _, err := sw.Sweep(ctx, 48*time.Hour); err != nil {
+						log.Warn("sweep storage", "err", err)
+					}
+				}
 				if n, err := authSvc.Sessions.Purge(ctx); err != nil {
 					log.Warn("purge sessions", "err", err)
 				} else if n > 0 {
@@ -275,20 +325,28 @@ func newLive(cfg serveConfig, log *slog.Logger) (*web.Live, error) {
 		log.Warn("live lessons: no --sfu-key, using a random one: grants do not survive a restart and are not accepted by other nodes")
 	}
 	signer := sfu.Signer{Key: key}
+	var turn *sfu.TURNConfig
+	if cfg.TURNPort >= 0 {
+		turn = &sfu.TURNConfig{Port: cfg.TURNPort}
+		if len(cfg.PublicIPs) == 0 {
+			if !cfg.Demo {
+				return nil, errors.New("live lessons: --turn-port needs --public-ip (the relay's address)")
+			}
+			turn.RelayIP = "127.0.0.1" // the demo, on one machine
+		}
+	}
 	m, err := sfu.New(sfu.Config{
 		UDPPort:   cfg.UDPPort,
+		TCPPort:   cfg.TCPPort,
+		TURN:      turn,
 		PublicIPs: cfg.PublicIPs,
 		// The demo runs on one machine, often in a container with no other
 		// interface: offer loopback candidates too.
 		IncludeLoopback: cfg.Demo,
 		Logger:          log.With("module", "sfu"),
-		SessionUser: func(r *http.Request) (string, error) {
-			p, err := web.Principal(r)
-			if err != nil {
-				return "", err
-			}
-			return strconv.FormatInt(p.UserID, 10), nil
-		},
+		// The session's user; on a demo server the administrator may also
+		// speak for its load test's synthetic users (`preau loadtest sfu`).
+		SessionUser: web.LiveSessionUser(cfg.Demo),
 	}, signer)
 	if err != nil {
 		return nil, fmt.Errorf("live lessons: %w", err)
@@ -298,6 +356,12 @@ func newLive(cfg serveConfig, log *slog.Logger) (*web.Live, error) {
 		addrs = append(addrs, a.String())
 	}
 	log.Info("live lessons: UDP media", "addrs", strings.Join(addrs, " "), "public", strings.Join(cfg.PublicIPs, " "))
+	if a := m.TCPAddr(); a != nil {
+		log.Info("live lessons: ICE over TCP", "addr", a.String())
+	}
+	if a := m.TURNAddr(); a != nil {
+		log.Info("live lessons: TURN relay", "addr", a.String())
+	}
 	return &web.Live{Manager: m, Signer: signer}, nil
 }
 
