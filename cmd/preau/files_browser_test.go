@@ -22,6 +22,10 @@ import (
 // same bytes.
 func TestBrowserDocuments(t *testing.T) {
 	b := browsertest.New(t)
+	// Two uploads (one of 16 MiB in parts), a share, a copy and a hand-in
+	// take a while on 2 loaded cores under -race: a page's life is a bound
+	// against hanging, not a timing.
+	b.Timeout = 3 * time.Minute
 	dir := t.TempDir()
 	base, _ := startServe(t, "--demo", "--data", dir)
 	classA := demoClassID(t, dir, "3e A")
