@@ -39,6 +39,7 @@ function start(root) {
   const url = (location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + '/live/ws';
 
   let grant = null; // {grant, expires}
+  let iceServers = []; // TURN servers handed with the grant
   let grantTimer = 0;
   let ws = null;
   let pc = null;
@@ -78,6 +79,9 @@ function start(root) {
     if (!resp.ok) throw new Error('grant ' + resp.status);
     const g = await resp.json();
     grant = { grant: g.grant, expires: Date.parse(g.expires_at) };
+    // The in-process TURN relay, when the server runs one: for networks
+    // that block both UDP and TCP to the media port.
+    iceServers = Array.isArray(g.ice_servers) ? g.ice_servers : [];
     clearTimeout(grantTimer);
     // Fetched again a minute before it expires, so a reconnection always
     // holds a valid one.
@@ -257,7 +261,7 @@ function start(root) {
 
   function newPeer() {
     closePeer();
-    pc = new RTCPeerConnection();
+    pc = new RTCPeerConnection(iceServers.length ? { iceServers } : {});
     pc.addEventListener('icecandidate', (ev) => {
       const c = ev.candidate;
       if (!c || !c.candidate) return;
