@@ -114,8 +114,11 @@ func runLoadtest(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "sfu" {
 		return runLoadtestSFU(ctx, args[1:], os.Stdout, os.Stderr) // loadtest_sfu.go
 	}
+	if len(args) > 0 && args[0] == "files" {
+		return runLoadtestFiles(ctx, args[1:], os.Stdout, os.Stderr) // loadtest_files.go
+	}
 	if len(args) == 0 || args[0] != "chat" {
-		return errors.New("loadtest: usage: preau loadtest chat|sfu [flags]")
+		return errors.New("loadtest: usage: preau loadtest chat|sfu|files [flags]")
 	}
 	cfg, err := parseLoadtest(args[1:])
 	if err != nil {
