@@ -97,43 +97,7 @@ func TestCheckPassword(t *testing.T) {
 	}
 }
 
-func TestThrottle(t *testing.T) {
-	now := time.Unix(1_800_000_000, 0)
-	th := NewThrottle()
-	th.now = func() time.Time { return now }
-	for i := 0; i < 5; i++ {
-		if ok, _ := th.Allow("Lea.Martin", "ip-"+string(rune('a'+i))); !ok {
-			t.Fatalf("attempt %d refused", i+1)
-		}
-		th.Fail("lea.martin")
-	}
-	ok, wait := th.Allow("lea.martin", "ip-z")
-	if ok || wait != 30*time.Second {
-		t.Fatalf("after 5 failures: ok=%v wait=%v, want locked 30s", ok, wait)
-	}
-	// The delay grows and is capped at 15 minutes.
-	for i := 0; i < 20; i++ {
-		now = now.Add(time.Hour)
-		th.Fail("lea.martin")
-	}
-	if _, wait := th.Allow("lea.martin", "ip-y"); wait != 15*time.Minute {
-		t.Fatalf("capped wait = %v, want 15m", wait)
-	}
-	// Per IP: 20 a minute, whatever the identifiers.
-	now = now.Add(time.Hour)
-	for i := 0; i < 20; i++ {
-		if ok, _ := th.Allow("user"+string(rune('a'+i)), "10.0.0.1"); !ok {
-			t.Fatalf("IP attempt %d refused", i+1)
-		}
-	}
-	if ok, _ := th.Allow("someone", "10.0.0.1"); ok {
-		t.Fatal("21st attempt in a minute from one IP allowed")
-	}
-	now = now.Add(time.Minute)
-	if ok, _ := th.Allow("someone", "10.0.0.1"); !ok {
-		t.Fatal("IP still blocked after a minute")
-	}
-}
+// The throttle's tests are in throttle_test.go: one contract, every engine.
 
 // fixture makes a structure with one pupil account "lea.martin" in 3e A.
 func fixture(t *testing.T, d *db.DB) (svc *Service, pupil directory.Person, classID int64) {

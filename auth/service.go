@@ -37,6 +37,9 @@ type Config struct {
 	// HashWait is how long a login waits for a free hashing slot before
 	// answering ErrBusy (default 2 s).
 	HashWait time.Duration
+	// Throttle counts attempts (nil: a DBThrottle on the service's database,
+	// shared by every node; tests may pass a MemoryThrottle).
+	Throttle Throttle
 }
 
 // Service signs people in and manages their credentials.
@@ -44,7 +47,7 @@ type Service struct {
 	db       *db.DB
 	Hasher   *Hasher
 	Sessions *Sessions
-	Throttle *Throttle
+	Throttle Throttle
 	log      *slog.Logger
 	hashWait time.Duration
 }
@@ -54,7 +57,10 @@ func NewService(d *db.DB, cfg Config, log *slog.Logger) *Service {
 	if cfg.HashWait == 0 {
 		cfg.HashWait = 2 * time.Second
 	}
-	return &Service{db: d, Hasher: NewHasher(cfg.Params), Sessions: NewSessions(d), Throttle: NewThrottle(),
+	if cfg.Throttle == nil {
+		cfg.Throttle = NewDBThrottle(d)
+	}
+	return &Service{db: d, Hasher: NewHasher(cfg.Params), Sessions: NewSessions(d), Throttle: cfg.Throttle,
 		log: log, hashWait: cfg.HashWait}
 }
 
@@ -67,15 +73,16 @@ type Client struct {
 // Login checks an identifier and password and starts a session.
 func (s *Service) Login(ctx context.Context, login, password string, c Client) (token string, userID int64, err error) {
 	login = strings.ToLower(strings.TrimSpace(login))
-	if ok, wait := s.Throttle.Allow(login, c.IP); !ok {
+	if ok, wait, err := s.Throttle.Allow(ctx, login, c.IP); err != nil {
+		return "", 0, err
+	} else if !ok {
 		s.log.Warn("security: login throttled", "login", login, "ip", c.IP)
 		return "", 0, &ThrottledError{Wait: wait}
 	}
 	if len(login) > 100 || len(password) > 4*MaxLen || !plausibleLogin(login) {
 		// No account has such an identifier: answer as for a wrong password,
 		// without asking the database (PostgreSQL refuses NUL bytes).
-		s.Throttle.Fail(login)
-		return "", 0, ErrBadCredentials
+		return "", 0, s.failed(ctx, login, ErrBadCredentials)
 	}
 	var phc, secondFactor sql.NullString
 	var disabled bool
@@ -89,9 +96,8 @@ func (s *Service) Login(ctx context.Context, login, password string, c Client) (
 		if err := s.Hasher.Burn(hctx, password); err != nil {
 			return "", 0, err
 		}
-		s.Throttle.Fail(login)
 		s.log.Info("security: login failed", "login", login, "ip", c.IP)
-		return "", 0, ErrBadCredentials
+		return "", 0, s.failed(ctx, login, ErrBadCredentials)
 	case err != nil:
 		return "", 0, fmt.Errorf("auth: login: %w", err)
 	}
@@ -100,11 +106,12 @@ func (s *Service) Login(ctx context.Context, login, password string, c Client) (
 		return "", 0, err
 	}
 	if !ok {
-		s.Throttle.Fail(login)
 		s.log.Info("security: login failed", "login", login, "ip", c.IP)
-		return "", 0, ErrBadCredentials
+		return "", 0, s.failed(ctx, login, ErrBadCredentials)
 	}
-	s.Throttle.Succeed(login)
+	if err := s.Throttle.Succeed(ctx, login); err != nil {
+		return "", 0, err
+	}
 	if rehash {
 		if h, err := s.Hasher.Hash(hctx, password); err == nil {
 			s.db.Exec(ctx, "UPDATE users SET password_hash = ? WHERE id = ?", h, userID)
@@ -123,6 +130,15 @@ func (s *Service) Login(ctx context.Context, login, password string, c Client) (
 	}
 	s.log.Info("security: login", "user", userID, "ip", c.IP)
 	return token, userID, nil
+}
+
+// failed counts a failed attempt for login and returns answer, or the
+// throttle's error: an attempt that could not be counted is refused.
+func (s *Service) failed(ctx context.Context, login string, answer error) error {
+	if err := s.Throttle.Fail(ctx, login); err != nil {
+		return err
+	}
+	return answer
 }
 
 // plausibleLogin reports whether s could be an identifier: valid UTF-8
@@ -144,12 +160,13 @@ func plausibleLogin(s string) bool {
 // sessions end, and a new session starts.
 func (s *Service) Activate(ctx context.Context, login, code, password string, c Client) (token string, userID int64, err error) {
 	login = strings.ToLower(strings.TrimSpace(login))
-	if ok, wait := s.Throttle.Allow(login, c.IP); !ok {
+	if ok, wait, err := s.Throttle.Allow(ctx, login, c.IP); err != nil {
+		return "", 0, err
+	} else if !ok {
 		return "", 0, &ThrottledError{Wait: wait}
 	}
 	if len(login) > 100 || len(code) > 100 || !plausibleLogin(login) || !plausibleLogin(code) {
-		s.Throttle.Fail(login)
-		return "", 0, ErrBadCode
+		return "", 0, s.failed(ctx, login, ErrBadCode)
 	}
 	now := time.Now().Unix()
 	var p directory.Person
@@ -157,9 +174,8 @@ func (s *Service) Activate(ctx context.Context, login, code, password string, c 
 		WHERE a.code_hash = ? AND u.login = ? AND a.used_at = 0 AND a.expires_at > ?`, codeHash(code), login, now).
 		Scan(&p.ID, &p.FirstName, &p.LastName, &p.Disabled)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && p.Disabled) {
-		s.Throttle.Fail(login)
 		s.log.Info("security: activation failed", "login", login, "ip", c.IP)
-		return "", 0, ErrBadCode
+		return "", 0, s.failed(ctx, login, ErrBadCode)
 	}
 	if err != nil {
 		return "", 0, fmt.Errorf("auth: activate: %w", err)
@@ -193,7 +209,9 @@ func (s *Service) Activate(ctx context.Context, login, code, password string, c 
 	if err != nil {
 		return "", 0, err
 	}
-	s.Throttle.Succeed(login)
+	if err := s.Throttle.Succeed(ctx, login); err != nil {
+		s.log.Warn("throttle: forget failures", "err", err) // the account is activated: do not fail it
+	}
 	s.log.Info("security: account activated", "user", p.ID, "ip", c.IP)
 	return token, p.ID, nil
 }
@@ -253,7 +271,9 @@ func (s *Service) checkPassword(ctx context.Context, userID int64, password stri
 	if err := s.db.QueryRow(ctx, "SELECT login, password_hash FROM users WHERE id = ?", userID).Scan(&login, &phc); err != nil {
 		return err
 	}
-	if wait := s.Throttle.Locked(login); wait > 0 {
+	if wait, err := s.Throttle.Locked(ctx, login); err != nil {
+		return err
+	} else if wait > 0 {
 		return &ThrottledError{Wait: wait}
 	}
 	if !phc.Valid {
@@ -266,8 +286,7 @@ func (s *Service) checkPassword(ctx context.Context, userID int64, password stri
 		return err
 	}
 	if !ok {
-		s.Throttle.Fail(login)
-		return ErrBadCredentials
+		return s.failed(ctx, login, ErrBadCredentials)
 	}
 	return nil
 }

@@ -1,18 +1,24 @@
 package web
 
 import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
+	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
+	"preau/db"
 	"preau/ent/directory"
 	"preau/ent/directory/csvimport"
 	"preau/identity"
@@ -164,30 +170,24 @@ func (s *Server) importSubmit(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		codes, err := s.codes.create(u.UserID)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
+		// The codes file is built in memory, then kept in the database
+		// only if the import went through.
+		var codes bytes.Buffer
 		changes := &changeLog{}
 		rep, err := csvimport.Import(r.Context(), s.db, http.MaxBytesReader(w, part, s.cfg.MaxImport), csvimport.Options{
-			UAI: st.UAI, Kind: kind, DryRun: d.DryRun, Codes: codes.f, Changes: changes, ByUserID: u.UserID})
-		codes.f.Close()
+			UAI: st.UAI, Kind: kind, DryRun: d.DryRun, Codes: &codes, Changes: changes, ByUserID: u.UserID})
 		d.Report, d.Changes, d.More = rep, changes.lines, changes.more
 		var re *csvimport.RowErrors
 		var mbe *http.MaxBytesError
 		switch {
 		case errors.As(err, &re):
-			s.codes.drop(codes.id)
 			d.RowErrors = re.Rows
 			page(http.StatusUnprocessableEntity, "Le fichier contient des erreurs : rien n'a été importé. Corrigez les lignes indiquées puis recommencez.")
 			return
 		case errors.As(err, &mbe):
-			s.codes.drop(codes.id)
 			page(http.StatusRequestEntityTooLarge, fmt.Sprintf("Fichier trop gros : au plus %d Mo.", s.cfg.MaxImport>>20))
 			return
 		case err != nil:
-			s.codes.drop(codes.id)
 			if strings.Contains(err.Error(), "csvimport:") || strings.Contains(err.Error(), "db:") {
 				s.fail(w, r, err)
 				return
@@ -196,14 +196,17 @@ func (s *Server) importSubmit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		d.Done = true
-		if rep.Codes > 0 && !d.DryRun {
-			d.CodesID = codes.id
-		} else {
-			s.codes.drop(codes.id)
-		}
 		s.log.Info("import", "by", u.UserID, "uai", st.UAI, "kind", rep.Kind, "rows", rep.Rows, "created", rep.Created,
 			"updated", rep.Updated, "dry_run", d.DryRun)
-		v := view{Title: "Importer des comptes", Data: d}
+		var lost string
+		if rep.Codes > 0 && !d.DryRun {
+			if d.CodesID, err = stashCodes(r.Context(), s.db, u.UserID, codes.Bytes(), time.Now()); err != nil {
+				// The accounts exist; their codes can be issued again.
+				s.log.Error("import: keep codes file", "by", u.UserID, "err", err)
+				lost = "Les comptes ont été créés, mais le fichier des codes d'activation n'a pas pu être conservé. Générez de nouveaux codes depuis la page de chaque classe."
+			}
+		}
+		v := view{Title: "Importer des comptes", Error: lost, Data: d}
 		if d.DryRun {
 			v.Flash = "Simulation terminée : rien n'a été enregistré."
 		} else {
@@ -216,96 +219,101 @@ func (s *Server) importSubmit(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) importCodes(w http.ResponseWriter, r *http.Request) {
 	u := currentUser(r)
-	path, ok := s.codes.take(chi.URLParam(r, "id"), u.UserID)
-	if !ok {
+	csv, err := takeCodes(r.Context(), s.db, chi.URLParam(r, "id"), u.UserID, time.Now())
+	if errors.Is(err, db.ErrNotFound) {
 		s.error(w, r, http.StatusNotFound, "Ce fichier de codes n'est plus disponible (il ne se télécharge qu'une fois, dans les 30 minutes). Générez de nouveaux codes depuis la page de la classe.")
 		return
 	}
-	defer os.Remove(path)
-	f, err := os.Open(path)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	defer f.Close()
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="codes-activation.csv"`)
 	w.Header().Set("Cache-Control", "no-store")
-	http.ServeContent(w, r, "", time.Time{}, f)
+	w.Header().Set("Content-Length", strconv.Itoa(len(csv)))
+	w.Write(csv)
 }
 
-// codeStash keeps the activation-code files of recent imports until their
-// importer downloads them (once) or 30 minutes pass. The files live in the
-// temporary directory; a stash entry is only valid on the node that made it.
-type codeStash struct {
-	mu      sync.Mutex
-	entries map[string]stashEntry
+// The activation codes file of an import waits in the database (table
+// import_codes) until its importer downloads it, once, or codesTTL passes,
+// so that any node serves the download. The codes are secrets: the row is
+// deleted as it is read, expired rows go with PurgeImportCodes, and the file
+// is sealed (AES-256-GCM) with a key derived from the download id, of which
+// only a hash is stored: a copy of the database, or a backup taken meanwhile,
+// does not reveal the codes.
+const codesTTL = 30 * time.Minute
+
+func codesIDHash(id string) string {
+	sum := sha256.Sum256([]byte("preau-import-codes:" + id))
+	return hex.EncodeToString(sum[:])
 }
 
-type stashEntry struct {
-	path    string
-	user    int64
-	expires time.Time
+// codesAEAD is the cipher of the file behind id (a separate derivation from
+// codesIDHash, so the stored hash is no key).
+func codesAEAD(id string) cipher.AEAD {
+	key := sha256.Sum256([]byte("preau-import-codes-key:" + id))
+	b, err := aes.NewCipher(key[:])
+	if err != nil {
+		panic(err) // a 32-byte key never fails
+	}
+	g, err := cipher.NewGCM(b)
+	if err != nil {
+		panic(err)
+	}
+	return g
 }
 
-type stashFile struct {
-	id string
-	f  *os.File
-}
-
-const stashTTL = 30 * time.Minute
-
-func (c *codeStash) create(user int64) (stashFile, error) {
+// stashCodes keeps csv for user and returns the id of its download link.
+func stashCodes(ctx context.Context, d *db.DB, user int64, csv []byte, now time.Time) (string, error) {
 	b := make([]byte, 16)
 	rand.Read(b)
 	id := hex.EncodeToString(b)
-	f, err := os.CreateTemp("", "preau-codes-*.csv")
+	g := codesAEAD(id)
+	nonce := make([]byte, g.NonceSize())
+	rand.Read(nonce)
+	sealed := g.Seal(nonce, nonce, csv, nil)
+	if _, err := d.Exec(ctx, "INSERT INTO import_codes (id_hash, user_id, sealed, expires_at_ms) VALUES (?, ?, ?, ?)",
+		codesIDHash(id), user, sealed, now.Add(codesTTL).UnixMilli()); err != nil {
+		return "", fmt.Errorf("web: keep import codes: %w", err)
+	}
+	return id, nil
+}
+
+// takeCodes hands the file to its importer once, whichever node asks: the
+// row is deleted as it is read. Another user, an expired or spent id get
+// db.ErrNotFound (and the file stays for its owner).
+func takeCodes(ctx context.Context, d *db.DB, id string, user int64, now time.Time) ([]byte, error) {
+	var sealed []byte
+	err := d.QueryRow(ctx, "DELETE FROM import_codes WHERE id_hash = ? AND user_id = ? AND expires_at_ms > ? RETURNING sealed",
+		codesIDHash(id), user, now.UnixMilli()).Scan(&sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, db.ErrNotFound
+	}
 	if err != nil {
-		return stashFile{}, err
+		return nil, fmt.Errorf("web: take import codes: %w", err)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil {
-		c.entries = map[string]stashEntry{}
+	g := codesAEAD(id)
+	if len(sealed) < g.NonceSize() {
+		return nil, errors.New("web: take import codes: truncated file")
 	}
-	now := time.Now()
-	for k, e := range c.entries { // expired files go
-		if now.After(e.expires) {
-			os.Remove(e.path)
-			delete(c.entries, k)
-		}
+	csv, err := g.Open(nil, sealed[:g.NonceSize()], sealed[g.NonceSize():], nil)
+	if err != nil {
+		return nil, fmt.Errorf("web: take import codes: %w", err)
 	}
-	c.entries[id] = stashEntry{path: f.Name(), user: user, expires: now.Add(stashTTL)}
-	return stashFile{id: id, f: f}, nil
+	return csv, nil
 }
 
-func (c *codeStash) drop(id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.entries[id]; ok {
-		os.Remove(e.path)
-		delete(c.entries, id)
-	}
+// PurgeImportCodes deletes the activation codes files that expired without
+// being downloaded; main calls it periodically.
+func (s *Server) PurgeImportCodes(ctx context.Context) (int64, error) {
+	return purgeCodes(ctx, s.db, time.Now())
 }
 
-// take hands the file to its owner once; the caller removes it.
-func (c *codeStash) take(id string, user int64) (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[id]
-	if !ok || e.user != user || time.Now().After(e.expires) {
-		return "", false
+func purgeCodes(ctx context.Context, d *db.DB, now time.Time) (int64, error) {
+	res, err := d.Exec(ctx, "DELETE FROM import_codes WHERE expires_at_ms <= ?", now.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("web: purge import codes: %w", err)
 	}
-	delete(c.entries, id)
-	return e.path, true
-}
-
-// close removes every stashed file; called at shutdown.
-func (c *codeStash) close() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for k, e := range c.entries {
-		os.Remove(e.path)
-		delete(c.entries, k)
-	}
+	return res.RowsAffected()
 }

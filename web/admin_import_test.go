@@ -2,11 +2,21 @@ package web
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"preau/auth"
+	"preau/db"
+	"preau/ent/directory"
+	"preau/internal/dbtest"
 )
 
 var regexpCodes = regexp.MustCompile(`href="(/admin/import/codes/[0-9a-f]+)"`)
@@ -95,4 +105,126 @@ func TestAdminImportPage(t *testing.T) {
 	}
 	// Teachers, pupils and parents have no import page.
 	f.wantGet(f.login(f.teacher), "/admin/import", http.StatusNotFound)
+}
+
+// TestAdminImportCodesAnyNode: the codes file of an import made on one node
+// downloads from another (the stash is in the database), still only once.
+func TestAdminImportCodesAnyNode(t *testing.T) {
+	f := newAdminFixture(t)
+	head := f.login(f.headA)
+	code, body := f.postImport(head, "0450001A", "eleves", false, importPupils)
+	if code != http.StatusOK {
+		t.Fatalf("import: %d\n%s", code, body)
+	}
+	link := match(t, regexpCodes, body)
+
+	logger := testLogger(t)
+	other, err := New(Config{}, logger, f.d, auth.NewService(f.d, auth.Config{}, logger))
+	if err != nil {
+		t.Fatal(err)
+	}
+	node2 := httptest.NewServer(other.Handler())
+	defer node2.Close()
+	get := func(base string) (int, string) {
+		resp, err := head.Get(base + link) // the session cookie is good on every node
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, csvBody := get(node2.URL); code != http.StatusOK || !strings.Contains(csvBody, "chloe.durand") {
+		t.Fatalf("download from the other node: %d\n%s", code, csvBody)
+	}
+	if code, _ := get(f.srv.URL); code != http.StatusNotFound {
+		t.Fatalf("second download on the first node: %d, want 404", code)
+	}
+	var n int
+	f.d.QueryRow(t.Context(), "SELECT COUNT(*) FROM import_codes").Scan(&n)
+	if n != 0 {
+		t.Fatalf("%d codes files still stored after the download", n)
+	}
+}
+
+// TestImportCodesStash: the stash rules on every database engine.
+func TestImportCodesStash(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		var owner, other int64
+		err := d.InTx(ctx, func(tx *db.Tx) error {
+			a, err := directory.CreatePerson(ctx, tx, directory.Person{FirstName: "Anne", LastName: "Chef"})
+			if err != nil {
+				return err
+			}
+			b, err := directory.CreatePerson(ctx, tx, directory.Person{FirstName: "Paul", LastName: "Autre"})
+			owner, other = a.ID, b.ID
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		file := []byte("identifiant;code\nchloe.durand;ABCD-EFGH\n")
+		id, err := stashCodes(ctx, d, owner, file, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(id) {
+			t.Fatalf("id %q", id)
+		}
+		// Neither the id nor the codes are readable in the database.
+		var stored string
+		var sealed []byte
+		d.QueryRow(ctx, "SELECT id_hash, sealed FROM import_codes").Scan(&stored, &sealed)
+		if stored == id || stored == "" {
+			t.Fatalf("the download id is stored as %q", stored)
+		}
+		if len(sealed) == 0 || bytes.Contains(sealed, []byte("ABCD-EFGH")) {
+			t.Fatalf("the codes are stored as %q", sealed)
+		}
+		for _, c := range []struct {
+			name string
+			id   string
+			user int64
+			at   time.Time
+		}{
+			{"another user", id, other, now},
+			{"unknown id", "00" + id[2:], owner, now},
+			{"expired", id, owner, now.Add(codesTTL)},
+		} {
+			if _, err := takeCodes(ctx, d, c.id, c.user, c.at); !errors.Is(err, db.ErrNotFound) {
+				t.Fatalf("%s: %v, want ErrNotFound", c.name, err)
+			}
+		}
+		got, err := takeCodes(ctx, d, id, owner, now.Add(codesTTL-time.Second))
+		if err != nil || !bytes.Equal(got, file) {
+			t.Fatalf("owner's download: %q, %v", got, err)
+		}
+		if _, err := takeCodes(ctx, d, id, owner, now); !errors.Is(err, db.ErrNotFound) {
+			t.Fatalf("second download: %v, want ErrNotFound", err)
+		}
+		// Files nobody downloads go with the purge, not before they expire.
+		if _, err := stashCodes(ctx, d, owner, file, now); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := stashCodes(ctx, d, other, file, now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := purgeCodes(ctx, d, now.Add(codesTTL-time.Second)); err != nil || n != 0 {
+			t.Fatalf("purge before expiry: %d, %v", n, err)
+		}
+		if n, err := purgeCodes(ctx, d, now.Add(codesTTL)); err != nil || n != 1 {
+			t.Fatalf("purge at expiry: %d, %v, want 1", n, err)
+		}
+		// A deleted account takes its codes files with it.
+		if _, err := d.Exec(ctx, "DELETE FROM users WHERE id = ?", other); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		d.QueryRow(ctx, "SELECT COUNT(*) FROM import_codes").Scan(&n)
+		if n != 0 {
+			t.Fatalf("%d codes files left", n)
+		}
+	})
 }

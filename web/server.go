@@ -71,7 +71,6 @@ type Server struct {
 	pages   *pages
 	metrics *metrics
 	reg     *prometheus.Registry
-	codes   codeStash
 	mounts  []mount
 	lessons lessons // active live lessons (see live.go)
 	started time.Time
@@ -127,9 +126,10 @@ func New(cfg Config, log *slog.Logger, d *db.DB, a *auth.Service, checks ...Chec
 	return s, nil
 }
 
-// Close releases what the site holds between requests (files of activation
-// codes waiting to be downloaded).
-func (s *Server) Close() { s.codes.close() }
+// Close releases what the site holds between requests. Nothing today: the
+// activation codes of imports wait in the database (admin_import.go), where
+// any node serves them.
+func (s *Server) Close() {}
 
 // Registry is the Prometheus registry, for other parts to add their metrics.
 func (s *Server) Registry() *prometheus.Registry { return s.reg }

@@ -275,6 +275,12 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 				} else if n > 0 {
 					log.Debug("purged sessions", "n", n)
 				}
+				if _, err := authSvc.Throttle.Purge(ctx); err != nil {
+					log.Warn("purge login throttle", "err", err)
+				}
+				if _, err := site.PurgeImportCodes(ctx); err != nil {
+					log.Warn("purge import codes", "err", err)
+				}
 			}
 		}
 	}()
