@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -15,6 +16,9 @@ import (
 // conversation in two headless pages and talk live, without reloading.
 func TestBrowserMessagerie(t *testing.T) {
 	b := browsertest.New(t)
+	// Talk, moderation and the home badge take a minute on 2 loaded cores
+	// under -race: a page's life bounds a hang, it is not a timing.
+	b.Timeout = 3 * time.Minute
 	base, _ := startServe(t, "--demo", "--data", t.TempDir())
 
 	// open signs a demo user in and opens 3e A's conversation from the

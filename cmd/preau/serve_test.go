@@ -145,10 +145,15 @@ func TestBrowserLogin(t *testing.T) {
 		browsertest.Screenshot(t, ctx, "pupil-home")
 		t.Fatalf("pupil login: %v", err)
 	}
-	profile, err1 := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("[data-testid=profile]")))
-	name, err2 := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("[data-testid=user-name]")))
-	if err1 != nil || err2 != nil || !strings.Contains(profile, "3e A") || name != "Léa Martin" {
-		t.Fatalf("pupil home shows %q / %q (%v %v), want Léa Martin in 3e A", name, profile, err1, err2)
+	// Waited for rather than read once: the page may still be replacing
+	// the login page's nodes when the first text appears.
+	err = chromedp.Do(ctx,
+		browsertest.WaitText("[data-testid=profile]", "3e A"),
+		browsertest.WaitText("[data-testid=user-name]", "Léa Martin"),
+	)
+	if err != nil {
+		browsertest.Screenshot(t, ctx, "pupil-home-name")
+		t.Fatalf("pupil home does not show Léa Martin in 3e A: %v", err)
 	}
 	browsertest.NoJSErrors(t, ctx)
 
