@@ -47,6 +47,12 @@
 // TWCC) and to relay PLI/FIR to the publisher, rate-limited to one PLI per
 // 500 ms per track; a request inside the interval is deferred, not dropped.
 //
+// A simulcast camera (simulcast.go) is the exception: up to three layers
+// (RIDs q, h, f), and a down track per subscriber that forwards one layer,
+// switches on a keyframe of the layer the subscriber asked for ("layer") or
+// its losses allow, and rewrites sequence numbers and timestamps so the
+// subscriber sees one continuous stream.
+//
 // # Locks
 //
 // Room.mu guards membership, tracks, hands and the lock flag; Participant.mu

@@ -172,7 +172,7 @@ func newFuzzPath(f testing.TB, subscribers int) *fuzzPath {
 			fp.sub = sub
 		}
 		fp.track.subs.Add(1)
-		wg.Go(func() { readRTCP(sender, fp.track) })
+		wg.Go(func() { readRTCP(sender, fp.track.requestKeyframe, nil) })
 	}
 	wg.Go(func() { fp.track.forward(func() {}) })
 	fp.stillFlowing(f)

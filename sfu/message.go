@@ -40,6 +40,9 @@ const (
 	// TypeRestartICE asks for an offer that restarts ICE (new credentials),
 	// when the client's connection is disconnected by a network change.
 	TypeRestartICE = "ice_restart"
+	// TypeLayer chooses the quality of a simulcast track received (the
+	// tile size): low, medium or high (simulcast.go).
+	TypeLayer = "layer"
 )
 
 // Server → client message types.
@@ -93,6 +96,9 @@ type Message struct {
 	Locked    *bool      `json:"locked,omitzero"`    // lock
 	// WaitingRoom turns the waiting room on or off (waiting_room).
 	WaitingRoom *bool `json:"waiting_room,omitzero"`
+	// Track and Quality: the simulcast track and the quality wanted (layer).
+	Track   string `json:"track,omitzero"`
+	Quality string `json:"quality,omitzero"`
 }
 
 // Candidate is an ICE candidate as RTCIceCandidate.toJSON() gives it.
@@ -143,6 +149,9 @@ type TrackInfo struct {
 	User   string `json:"user"`
 	Source string `json:"source"`
 	Kind   string `json:"kind"`
+	// Simulcast: the publisher sends layers; the subscriber may choose
+	// one with "layer".
+	Simulcast bool `json:"simulcast,omitzero"`
 }
 
 // Slot tells a publisher which m-line (mid) of the offer is where it should
@@ -198,6 +207,9 @@ func Decode(b []byte) (Message, error) {
 		ok = m.WaitingRoom != nil && m.only("waiting_room")
 	case TypeLock:
 		ok = m.Locked != nil && m.only("locked")
+	case TypeLayer:
+		_, known := qualityLayers[m.Quality]
+		ok = m.Track != "" && len(m.Track) <= 64 && known && m.only("track", "quality")
 	case TypeRaiseHand, TypeLowerHand, TypeEnd, TypePing, TypeAttendance, TypeRestartICE:
 		ok = m.only()
 	default:
@@ -215,6 +227,7 @@ func (m Message) only(names ...string) bool {
 		"room": m.Room != "", "grant": m.Grant != "", "sdp": m.SDP != "",
 		"candidate": m.Candidate != nil, "sources": m.Sources != nil, "user": m.User != "",
 		"video": m.Video, "locked": m.Locked != nil, "waiting_room": m.WaitingRoom != nil,
+		"track": m.Track != "", "quality": m.Quality != "",
 	}
 	for _, n := range names {
 		delete(set, n)

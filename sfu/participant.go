@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,9 +48,11 @@ type Participant struct {
 
 	mu        sync.Mutex
 	perm      Permissions
-	slots     map[*webrtc.RTPTransceiver]string // receiving slots made for this publisher → source
-	subs      map[string]*webrtc.RTPSender      // published track id → our sender (nil while being added)
-	remoteICE []webrtc.ICECandidateInit         // candidates that came before the answer
+	slots     map[*webrtc.RTPTransceiver]string       // receiving slots made for this publisher → source
+	subs      map[string]*webrtc.RTPSender            // published track id → our sender (nil while being added)
+	downs     map[string]*downTrack                   // simulcast track id → our down track
+	simTracks map[*webrtc.RTPReceiver]*publishedTrack // a simulcast slot → its track, as layers arrive
+	remoteICE []webrtc.ICECandidateInit               // candidates that came before the answer
 	closed    bool
 	closeCode string
 }
@@ -75,6 +78,8 @@ func (r *Room) newParticipant(ctx context.Context, g Grant, c *websocket.Conn) (
 		perm:      basePermissions(g),
 		slots:     map[*webrtc.RTPTransceiver]string{},
 		subs:      map[string]*webrtc.RTPSender{},
+		downs:     map[string]*downTrack{},
+		simTracks: map[*webrtc.RTPReceiver]*publishedTrack{},
 	}
 	pc.OnTrack(p.onTrack)
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
@@ -150,7 +155,14 @@ func (p *Participant) close() {
 		return
 	}
 	p.closed = true
+	downs := make([]*downTrack, 0, len(p.downs))
+	for _, d := range p.downs {
+		downs = append(downs, d)
+	}
 	p.mu.Unlock()
+	for _, d := range downs {
+		d.t.removeDown(d) // others' simulcast tracks stop writing to us
+	}
 	p.cancel()
 	if err := p.pc.Close(); err != nil {
 		p.room.m.log.Debug("sfu: close peer connection", "user", p.grant.UserID, "err", err)
@@ -225,8 +237,30 @@ func (p *Participant) offer() error {
 		}
 	}
 	p.mu.Unlock()
-	p.send(Event{Type: TypeOffer, SDP: p.pc.LocalDescription().SDP, Slots: slots})
+	// pion refuses a changed offer in SetLocalDescription, so only the copy
+	// sent proposes simulcast for new camera slots; pion takes the RIDs from
+	// the answer, and repeats them in the next offers (simulcast.go).
+	sdp := addSimulcastRecv(p.pc.LocalDescription().SDP, p.newCameraMids())
+	p.send(Event{Type: TypeOffer, SDP: sdp, Slots: slots})
 	return nil
+}
+
+// newCameraMids returns the mids of camera slots not yet answered: their
+// first offer proposes simulcast (simulcast.go).
+func (p *Participant) newCameraMids() []string {
+	var answered string
+	if d := p.pc.CurrentRemoteDescription(); d != nil {
+		answered = d.SDP
+	}
+	var mids []string
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for tr, src := range p.slots {
+		if mid := tr.Mid(); src == SourceCamera && mid != "" && !strings.Contains(answered, "a=mid:"+mid+"\r\n") {
+			mids = append(mids, mid)
+		}
+	}
+	return mids
 }
 
 // handle acts on one client message; false closes the connection.
@@ -239,7 +273,8 @@ func (p *Participant) handle(m Message) bool {
 	case TypePing:
 		p.send(Event{Type: TypePong})
 	case TypeAnswer:
-		if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP}); err != nil {
+		answer := dropRecvSimulcast(m.SDP) // simulcast.go
+		if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
 			p.fail("bad_sdp")
 			return false
 		}
@@ -273,6 +308,15 @@ func (p *Participant) handle(m Message) bool {
 	case TypeRestartICE:
 		p.restartICE.Store(true)
 		p.requestNegotiation()
+	case TypeLayer:
+		p.mu.Lock()
+		d := p.downs[m.Track]
+		p.mu.Unlock()
+		if d == nil {
+			p.send(errorEvent("not_found"))
+			return true
+		}
+		d.setWish(qualityLayers[m.Quality])
 	case TypeRaiseHand:
 		r.raiseHand(p, true)
 	case TypeLowerHand:
@@ -369,7 +413,33 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 		p.send(errorEvent("track_refused"))
 		return
 	}
+	if rid := remote.RID(); rid != "" {
+		p.onLayer(recv, source, remote)
+		return
+	}
 	p.room.publishTrack(p, source, remote)
+}
+
+// onLayer adds one simulcast layer: the first one received makes the track
+// and announces it; the others join it. A RID the server did not offer is
+// not forwarded.
+func (p *Participant) onLayer(recv *webrtc.RTPReceiver, source string, remote *webrtc.TrackRemote) {
+	layer, ok := layerOfRID(remote.RID())
+	if !ok {
+		return
+	}
+	p.mu.Lock()
+	t := p.simTracks[recv]
+	created := t == nil
+	if created {
+		t = p.room.newSimulcastTrack(p, source, remote)
+		p.simTracks[recv] = t
+	}
+	p.mu.Unlock()
+	t.addLayer(layer, remote, func() { p.room.unpublish(t) })
+	if created && p.room.addTrack(t) {
+		p.room.subscribeOthers(t)
+	}
 }
 
 // dropSlots forgets the slots of sources no longer allowed, so that a new
@@ -380,6 +450,7 @@ func (p *Participant) dropSlots() {
 	for tr, s := range p.slots {
 		if !allowedBy(p.perm, s) {
 			delete(p.slots, tr)
+			delete(p.simTracks, tr.Receiver())
 		}
 	}
 }
@@ -392,6 +463,7 @@ func (p *Participant) forgetSources(sources ...string) {
 	for tr, s := range p.slots {
 		if slices.Contains(sources, s) {
 			delete(p.slots, tr)
+			delete(p.simTracks, tr.Receiver())
 		}
 	}
 }
@@ -415,7 +487,27 @@ func (p *Participant) subscribe(t *publishedTrack, announce bool) {
 	p.subs[id] = nil
 	p.mu.Unlock()
 
-	tr, err := p.pc.AddTransceiverFromTrack(t.local, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	// A simulcast track gets a down track of its own (simulcast.go);
+	// any other shares t.local with every subscriber.
+	var local webrtc.TrackLocal = t.local
+	var d *downTrack
+	if t.simulcast {
+		dl, err := webrtc.NewTrackLocalStaticRTP(t.codec, id, t.info.User)
+		if err != nil {
+			p.mu.Lock()
+			delete(p.subs, id)
+			p.mu.Unlock()
+			return
+		}
+		d = newDownTrack(t, dl)
+		local = dl
+	}
+	tr, err := p.pc.AddTransceiverFromTrack(local, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err == nil && d != nil {
+		// Added before it is registered below: close, which removes the
+		// registered ones, then cannot miss it.
+		t.addDown(d)
+	}
 	p.mu.Lock()
 	if err != nil {
 		delete(p.subs, id)
@@ -423,17 +515,27 @@ func (p *Participant) subscribe(t *publishedTrack, announce bool) {
 		return
 	}
 	sender := tr.Sender()
-	if _, still := p.subs[id]; !still || t.stopped.Load() {
+	if _, still := p.subs[id]; !still || p.closed || t.stopped.Load() {
 		delete(p.subs, id)
 		p.mu.Unlock()
+		if d != nil {
+			t.removeDown(d)
+		}
 		_ = p.pc.RemoveTrack(sender)
 		return
 	}
 	p.subs[id] = sender
+	if d != nil {
+		p.downs[id] = d
+	}
 	p.mu.Unlock()
 	t.subs.Add(1)
 
-	go readRTCP(sender, t)
+	if d != nil {
+		go readRTCP(sender, d.requestKeyframe, d.onLoss)
+	} else {
+		go readRTCP(sender, t.requestKeyframe, nil)
+	}
 	if announce {
 		info := t.info
 		p.send(Event{Type: TypeTrackAdded, Track: &info})
@@ -448,7 +550,12 @@ func (p *Participant) unsubscribe(t *publishedTrack) {
 	p.mu.Lock()
 	sender, ok := p.subs[t.info.ID]
 	delete(p.subs, t.info.ID)
+	d := p.downs[t.info.ID]
+	delete(p.downs, t.info.ID)
 	p.mu.Unlock()
+	if d != nil {
+		t.removeDown(d)
+	}
 	if !ok {
 		return
 	}
@@ -474,17 +581,31 @@ func (p *Participant) subscribedTracks() []*publishedTrack {
 
 // readRTCP reads the subscriber's RTCP for one sender: this runs the
 // interceptors (NACK responder, reports, TWCC) and relays keyframe requests
-// to the publisher. It ends when the sender stops or the PC closes.
-func readRTCP(s *webrtc.RTPSender, t *publishedTrack) {
+// to the publisher; onLoss, when set, gets each receiver report's fraction
+// lost (the simulcast loss cap). It ends when the sender stops or the PC
+// closes.
+func readRTCP(s *webrtc.RTPSender, keyframe func(), onLoss func(uint8)) {
+	var ssrc webrtc.SSRC
+	if enc := s.GetParameters().Encodings; len(enc) > 0 {
+		ssrc = enc[0].SSRC
+	}
 	for {
 		pkts, _, err := s.ReadRTCP()
 		if err != nil {
 			return
 		}
 		for _, pkt := range pkts {
-			switch pkt.(type) {
+			switch pkt := pkt.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				t.requestKeyframe()
+				keyframe()
+			case *rtcp.ReceiverReport:
+				if onLoss != nil {
+					for _, r := range pkt.Reports {
+						if webrtc.SSRC(r.SSRC) == ssrc { // a compound RR reports on every stream
+							onLoss(r.FractionLost)
+						}
+					}
+				}
 			}
 		}
 	}

@@ -287,18 +287,41 @@ func (r *Room) publishTrack(p *Participant, source string, remote *webrtc.TrackR
 	}
 	t := &publishedTrack{
 		info:  TrackInfo{ID: id, User: p.grant.UserID, Source: source, Kind: remote.Kind().String()},
-		owner: p, remote: remote, local: local, stats: &r.m.stats,
+		owner: p, remote: remote, local: local, codec: remote.Codec().RTPCodecCapability, stats: &r.m.stats,
 	}
-	r.mu.Lock()
-	if r.closed || r.participants[p.grant.UserID] != p {
-		r.mu.Unlock()
-		return
+	if r.addTrack(t) {
+		go t.forward(func() { r.unpublish(t) })
+		r.subscribeOthers(t)
 	}
-	r.tracks[id] = t
-	subs := r.othersLocked(p)
-	r.mu.Unlock()
+}
 
-	go t.forward(func() { r.unpublish(t) })
+// newSimulcastTrack makes the track of a simulcast source, before any of
+// its layers is added (simulcast.go).
+func (r *Room) newSimulcastTrack(p *Participant, source string, remote *webrtc.TrackRemote) *publishedTrack {
+	id := "t" + strconv.FormatUint(trackSeq.Add(1), 10)
+	return &publishedTrack{
+		info:  TrackInfo{ID: id, User: p.grant.UserID, Source: source, Kind: remote.Kind().String(), Simulcast: true},
+		owner: p, codec: remote.Codec().RTPCodecCapability, stats: &r.m.stats, simulcast: true,
+	}
+}
+
+// addTrack registers t, unless the room is closed or its owner gone.
+func (r *Room) addTrack(t *publishedTrack) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed || r.participants[t.owner.grant.UserID] != t.owner {
+		return false
+	}
+	r.tracks[t.info.ID] = t
+	return true
+}
+
+// subscribeOthers subscribes everyone but the owner to t. Registering t and
+// then snapshotting the participants pairs with enter (the join-storm race).
+func (r *Room) subscribeOthers(t *publishedTrack) {
+	r.mu.Lock()
+	subs := r.othersLocked(t.owner)
+	r.mu.Unlock()
 	for _, q := range subs {
 		q.subscribe(t, true)
 	}

@@ -3,6 +3,8 @@ package sfu
 import (
 	"errors"
 	"io"
+	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -27,19 +30,35 @@ const nackHistory = 128
 
 // publishedTrack is one received track and the local track it is forwarded
 // through. The local track is shared by every subscriber (one binding per
-// PeerConnection), so each packet is read once and written to all.
+// PeerConnection), so each packet is read once and written to all. A
+// simulcast track (simulcast.go) has no shared local track: up to three
+// received layers, and a down track per subscriber.
 type publishedTrack struct {
 	info    TrackInfo
 	owner   *Participant
-	remote  *webrtc.TrackRemote
-	local   *webrtc.TrackLocalStaticRTP
+	remote  *webrtc.TrackRemote         // nil for a simulcast track
+	local   *webrtc.TrackLocalStaticRTP // nil for a simulcast track
+	codec   webrtc.RTPCodecCapability
 	stopped atomic.Bool  // set first when forwarding must stop (take_floor, mute, leave)
 	subs    atomic.Int64 // subscribers bound, for the stats
 	stats   *stats
 
-	kmu      sync.Mutex
-	lastPLI  time.Time
-	pliTimer *time.Timer // a deferred PLI, at most one
+	// Simulcast: the layers received so far (by layer, lowest first) and
+	// the subscribers' down tracks, a copy-on-write slice read per packet.
+	simulcast bool
+	layers    [numLayers]atomic.Pointer[webrtc.TrackRemote]
+	active    [numLayers]atomic.Bool // a packet within layerTimeout
+	dmu       sync.Mutex
+	downs     atomic.Pointer[[]*downTrack]
+
+	pli [numLayers]pliLimiter // per layer; [0] for a track without layers
+}
+
+// pliLimiter rate-limits the PLIs of one received stream.
+type pliLimiter struct {
+	mu    sync.Mutex
+	last  time.Time
+	timer *time.Timer // a deferred PLI, at most one
 }
 
 // forward copies RTP from the publisher to every subscriber without
@@ -75,52 +94,171 @@ func (t *publishedTrack) write(pkt []byte) {
 	}
 }
 
+// addLayer starts forwarding one simulcast layer; done runs when it ends.
+func (t *publishedTrack) addLayer(layer int, remote *webrtc.TrackRemote, done func()) {
+	t.layers[layer].Store(remote)
+	t.active[layer].Store(true)
+	go t.forwardLayer(layer, remote, done)
+	// Down tracks waiting for a better layer switch to it on its keyframe.
+	t.requestLayerKeyframe(layer)
+}
+
+// forwardLayer reads one simulcast layer and hands each packet to the down
+// tracks, which forward it if it is their layer (under that down track's
+// own lock, simulcast.go). A layer silent for layerTimeout (the
+// browser stops a layer when its uplink is short) is inactive: the down
+// tracks on it move to the nearest active one until it comes back.
+func (t *publishedTrack) forwardLayer(layer int, remote *webrtc.TrackRemote, done func()) {
+	defer done()
+	buf := make([]byte, 1500)
+	var pkt rtp.Packet
+	var deadlineSet time.Time
+	for {
+		if now := time.Now(); now.Sub(deadlineSet) >= layerTimeout/4 {
+			_ = remote.SetReadDeadline(now.Add(layerTimeout))
+			deadlineSet = now
+		}
+		n, _, err := remote.Read(buf)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.active[layer].Store(false)
+			deadlineSet = time.Time{}
+			continue
+		}
+		if err != nil {
+			return
+		}
+		if !t.active[layer].Load() {
+			t.active[layer].Store(true)
+		}
+		if t.stopped.Load() || pkt.Unmarshal(buf[:n]) != nil {
+			continue
+		}
+		downs := t.downs.Load()
+		if downs == nil {
+			continue
+		}
+		var sent uint64
+		for _, d := range *downs {
+			if d.write(layer, &pkt) {
+				sent++
+			}
+		}
+		t.stats.packets.Add(sent)
+		t.stats.bytes.Add(sent * uint64(n))
+	}
+}
+
+// nearestLayer returns the highest active layer at or below want, else the
+// lowest above it, else -1.
+func (t *publishedTrack) nearestLayer(want int) int {
+	for l := want; l >= 0; l-- {
+		if t.active[l].Load() {
+			return l
+		}
+	}
+	for l := want + 1; l < numLayers; l++ {
+		if t.active[l].Load() {
+			return l
+		}
+	}
+	return -1
+}
+
+// addDown and removeDown change the down tracks (copy on write).
+func (t *publishedTrack) addDown(d *downTrack) {
+	t.dmu.Lock()
+	defer t.dmu.Unlock()
+	var next []*downTrack
+	if cur := t.downs.Load(); cur != nil {
+		next = append(next, *cur...)
+	}
+	next = append(next, d)
+	t.downs.Store(&next)
+}
+
+func (t *publishedTrack) removeDown(d *downTrack) {
+	t.dmu.Lock()
+	defer t.dmu.Unlock()
+	cur := t.downs.Load()
+	if cur == nil {
+		return
+	}
+	next := slices.DeleteFunc(slices.Clone(*cur), func(x *downTrack) bool { return x == d })
+	t.downs.Store(&next)
+}
+
 // requestKeyframe sends a PLI to the publisher, at most one per
 // minKeyframeInterval. A request inside the interval is deferred to its end
 // rather than dropped, so the last subscriber of a storm gets a keyframe
-// too.
+// too. For a simulcast track every layer received is asked.
 func (t *publishedTrack) requestKeyframe() {
+	if !t.simulcast {
+		t.requestLayerKeyframe(0)
+		return
+	}
+	for l := range numLayers {
+		if t.layers[l].Load() != nil {
+			t.requestLayerKeyframe(l)
+		}
+	}
+}
+
+// requestLayerKeyframe sends a PLI for one layer (0 for a track without
+// layers), rate-limited per layer.
+func (t *publishedTrack) requestLayerKeyframe(layer int) {
 	if t.info.Kind != "video" || t.stopped.Load() {
 		return
 	}
-	t.kmu.Lock()
-	if t.pliTimer != nil {
-		t.kmu.Unlock()
+	k := &t.pli[layer]
+	k.mu.Lock()
+	if k.timer != nil {
+		k.mu.Unlock()
 		return
 	}
-	wait := time.Until(t.lastPLI.Add(minKeyframeInterval))
+	wait := time.Until(k.last.Add(minKeyframeInterval))
 	if wait <= 0 {
-		t.lastPLI = time.Now()
-		t.kmu.Unlock()
-		t.sendPLI()
+		k.last = time.Now()
+		k.mu.Unlock()
+		t.sendPLI(layer)
 		return
 	}
-	t.pliTimer = time.AfterFunc(wait, func() {
-		t.kmu.Lock()
-		t.pliTimer = nil
-		t.lastPLI = time.Now()
-		t.kmu.Unlock()
-		t.sendPLI()
+	k.timer = time.AfterFunc(wait, func() {
+		k.mu.Lock()
+		k.timer = nil
+		k.last = time.Now()
+		k.mu.Unlock()
+		t.sendPLI(layer)
 	})
-	t.kmu.Unlock()
+	k.mu.Unlock()
 }
 
-func (t *publishedTrack) sendPLI() {
+func (t *publishedTrack) sendPLI(layer int) {
 	if t.stopped.Load() {
 		return
 	}
-	_ = t.owner.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(t.remote.SSRC())}})
+	remote := t.remote
+	if t.simulcast {
+		remote = t.layers[layer].Load()
+	}
+	if remote == nil {
+		return
+	}
+	_ = t.owner.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(remote.SSRC())}})
 }
 
-// stop ends forwarding at once and cancels a deferred PLI.
+// stop ends forwarding at once and cancels the deferred PLIs.
 func (t *publishedTrack) stop() {
 	t.stopped.Store(true)
-	t.kmu.Lock()
-	if t.pliTimer != nil {
-		t.pliTimer.Stop()
-		t.pliTimer = nil
+	for i := range t.pli {
+		k := &t.pli[i]
+		k.mu.Lock()
+		if k.timer != nil {
+			k.timer.Stop()
+			k.timer = nil
+		}
+		k.mu.Unlock()
 	}
-	t.kmu.Unlock()
 }
 
 // registerInterceptors sets up pion's interceptors as
