@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"preau/identity"
 )
 
 // client is one WebSocket connection. Its reader runs in the HTTP handler's
@@ -20,6 +22,9 @@ type client struct {
 	h    *Hub
 	conn *websocket.Conn
 	user int64
+	// p is the session's principal at the handshake, for the rights to
+	// attached files.
+	p *identity.Principal
 
 	out    chan []byte // live frames and replies, bounded
 	replay chan []byte // replayed history, unbuffered: the reader waits on the writer
@@ -158,10 +163,10 @@ func (c *client) replayFrame(frame []byte) error {
 }
 
 // serve runs one connection until it ends.
-func (h *Hub) serve(conn *websocket.Conn, user int64) {
+func (h *Hub) serve(conn *websocket.Conn, p *identity.Principal) {
 	conn.SetReadLimit(h.cfg.MaxFrame)
 	c := &client{
-		h: h, conn: conn, user: user,
+		h: h, conn: conn, user: p.UserID, p: p,
 		out: make(chan []byte, h.cfg.SendQueue), replay: make(chan []byte),
 		dead: make(chan struct{}), convs: map[int64]*convState{},
 		lastTyping: map[int64]time.Time{},
@@ -332,6 +337,8 @@ func (c *client) fail(id int64, err error) {
 		code = CodeClosed
 	case errors.Is(err, ErrInvalid):
 		code = CodeBadRequest
+	case errors.Is(err, ErrAttachment):
+		code = CodeAttachment
 	default:
 		c.h.log.Error("chat: request failed", "user", c.user, "err", err)
 	}
@@ -341,7 +348,12 @@ func (c *client) fail(id int64, err error) {
 // send stores the message, acknowledges it once committed, then broadcasts
 // it if it is new (a resend is acknowledged again, not broadcast again).
 func (c *client) send(ctx context.Context, id int64, s *sendData) {
-	m, created, err := c.h.store.post(ctx, s.Conversation, c.user, s.ClientID, s.Body)
+	atts, err := c.h.resolve(ctx, c.p, s.Attachments)
+	if err != nil {
+		c.fail(id, err)
+		return
+	}
+	m, created, err := c.h.store.post(ctx, s.Conversation, c.user, s.ClientID, s.Body, Extra{ReplyTo: s.ReplyTo, Attachments: atts})
 	if err != nil {
 		c.fail(id, err)
 		return

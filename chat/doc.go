@@ -75,4 +75,13 @@
 // user. The sender of a message is always the session's user. Frames with
 // unknown fields or duplicate keys are refused. A conversation the user is
 // not a member of answers not_found, exactly like one that does not exist.
+//
+// # Replies and attachments
+//
+// A message may answer an earlier one (ReplyTo, a seq of the same
+// conversation) and carry up to 5 attachments (attach.go): references to one
+// version of a file of the Documents, checked by a FileResolver against the
+// sender's rights when sent (web adapts storage/files), at most 10 MiB each.
+// Members download them through the conversation; a deleted message loses
+// them.
 package chat

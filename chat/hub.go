@@ -126,6 +126,8 @@ type Hub struct {
 	counts       map[int64]cachedCounts
 	presenceWake chan struct{}
 	presenceWG   sync.WaitGroup
+
+	files FileResolver // guarded by mu; attach.go
 }
 
 // topic is a conversation with local subscribers.
@@ -180,7 +182,7 @@ func (h *Hub) Handler(auth func(*http.Request) (*identity.Principal, error)) htt
 		if err != nil {
 			return // Accept has answered
 		}
-		h.serve(conn, p.UserID)
+		h.serve(conn, p)
 	})
 }
 
@@ -440,7 +442,7 @@ func (h *Hub) Changed(ctx context.Context, m Message) {
 // node's subscribers and, through the broker, to the others. A resend with
 // the same client id is stored and delivered once.
 func (h *Hub) Post(ctx context.Context, conv, sender int64, clientID, body string) (Message, error) {
-	m, created, err := h.store.post(ctx, conv, sender, clientID, body)
+	m, created, err := h.store.post(ctx, conv, sender, clientID, body, Extra{})
 	if err != nil {
 		return Message{}, err
 	}

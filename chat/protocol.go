@@ -3,6 +3,7 @@ package chat
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -43,6 +44,8 @@ const (
 	CodeMuted      = "muted"
 	CodeReadOnly   = "read_only"
 	CodeClosed     = "closed"
+	// CodeAttachment: a file the sender cannot read, or over 10 MiB.
+	CodeAttachment = "attachment"
 )
 
 // errorText is each code's French message for the user.
@@ -54,6 +57,7 @@ var errorText = map[string]string{
 	CodeMuted:      "Un modérateur vous a retiré la parole pour un moment : votre message n'est pas envoyé.",
 	CodeReadOnly:   "Seuls les enseignants et la vie scolaire peuvent écrire dans cette conversation.",
 	CodeClosed:     "La conversation est fermée à cette heure-ci : réessayez pendant les heures d'ouverture.",
+	CodeAttachment: "Pièce jointe refusée : fichier introuvable ou de plus de 10 Mo.",
 }
 
 // MaxSubscribe is the most conversations one subscribe may name.
@@ -82,6 +86,11 @@ type sendData struct {
 	Conversation int64  `json:"conversation"`
 	ClientID     string `json:"client_id"`
 	Body         string `json:"body"`
+	// ReplyTo: the seq of the message answered (optional).
+	ReplyTo int64 `json:"reply_to"`
+	// Attachments: ids of files the sender may read (optional, at most
+	// MaxAttachments).
+	Attachments []int64 `json:"attachments"`
 }
 
 type readData struct {
@@ -186,6 +195,17 @@ func (r request) check() error {
 		if r.Send.Conversation <= 0 {
 			return errors.New("conversation")
 		}
+		if r.Send.ReplyTo < 0 {
+			return errors.New("reply_to")
+		}
+		if len(r.Send.Attachments) > MaxAttachments {
+			return errors.New("attachments count")
+		}
+		for i, id := range r.Send.Attachments {
+			if id <= 0 || slices.Contains(r.Send.Attachments[:i], id) {
+				return errors.New("attachment id")
+			}
+		}
 	case r.Read != nil:
 		if r.Read.Conversation <= 0 || r.Read.Seq < 0 {
 			return errors.New("conversation or seq")
@@ -225,6 +245,17 @@ type MessageData struct {
 	ClientID     string `json:"client_id"`
 	EditedAtMs   int64  `json:"edited_at_ms,omitzero"`
 	DeletedAtMs  int64  `json:"deleted_at_ms,omitzero"`
+	ReplyTo      int64  `json:"reply_to,omitzero"`
+	// Attachments are downloaded from
+	// /messagerie/{conversation}/pieces-jointes/{seq}/{n}, n from 1.
+	Attachments []AttachmentData `json:"attachments,omitempty"`
+}
+
+// AttachmentData describes an attachment in a "message" frame.
+type AttachmentData struct {
+	Name        string `json:"name"`
+	Size        int64  `json:"size"`
+	ContentType string `json:"content_type"`
 }
 
 // AckData is the data of an "ack" frame.
@@ -284,8 +315,15 @@ func encode(typ string, id int64, data any) []byte {
 }
 
 func encodeMessage(m Message) []byte {
-	return encode(TypeMessage, 0, MessageData{Conversation: m.ConversationID, Seq: m.Seq, Sender: m.SenderID,
-		Body: m.Body, AtMs: m.CreatedAtMs, ClientID: m.ClientID, EditedAtMs: m.EditedAtMs, DeletedAtMs: m.DeletedAtMs})
+	d := MessageData{Conversation: m.ConversationID, Seq: m.Seq, Sender: m.SenderID,
+		Body: m.Body, AtMs: m.CreatedAtMs, ClientID: m.ClientID, EditedAtMs: m.EditedAtMs, DeletedAtMs: m.DeletedAtMs,
+		ReplyTo: m.ReplyTo}
+	if m.DeletedAtMs == 0 {
+		for _, a := range m.Attachments {
+			d.Attachments = append(d.Attachments, AttachmentData{Name: a.Name, Size: a.Size, ContentType: a.ContentType})
+		}
+	}
+	return encode(TypeMessage, 0, d)
 }
 
 func encodeError(id int64, code string) []byte {

@@ -100,6 +100,11 @@ type Message struct {
 	CreatedAtMs    int64
 	EditedAtMs     int64
 	DeletedAtMs    int64
+	// ReplyTo is the seq of the message this one answers, 0 for none.
+	ReplyTo int64
+	// Attachments are the files sent with it (attach.go); none once the
+	// message is deleted.
+	Attachments []Attachment
 }
 
 // Store keeps conversations, members and messages in the database.
@@ -385,11 +390,11 @@ const (
 	MaxBodyChars   = 4000
 	MaxClientIDLen = 64
 	maxTitleChars  = 200
-	messageColumns = "conversation_id, seq, sender_id, client_id, body, created_at_ms, edited_at_ms, deleted_at_ms"
+	messageColumns = "conversation_id, seq, sender_id, client_id, body, created_at_ms, edited_at_ms, deleted_at_ms, reply_to"
 )
 
 func scanMessage(r interface{ Scan(...any) error }, m *Message) error {
-	return r.Scan(&m.ConversationID, &m.Seq, &m.SenderID, &m.ClientID, &m.Body, &m.CreatedAtMs, &m.EditedAtMs, &m.DeletedAtMs)
+	return r.Scan(&m.ConversationID, &m.Seq, &m.SenderID, &m.ClientID, &m.Body, &m.CreatedAtMs, &m.EditedAtMs, &m.DeletedAtMs, &m.ReplyTo)
 }
 
 // Post stores a message from sender, who must be a member (ErrNotFound
@@ -397,25 +402,41 @@ func scanMessage(r interface{ Scan(...any) error }, m *Message) error {
 // (sender, clientID): a resend returns the original message and stores
 // nothing. The returned message is committed.
 func (s *Store) Post(ctx context.Context, convID, sender int64, clientID, body string) (Message, error) {
-	m, _, err := s.post(ctx, convID, sender, clientID, body)
+	m, _, err := s.post(ctx, convID, sender, clientID, body, Extra{})
+	return m, err
+}
+
+// PostWith is Post for a message with a reply or attachments (Extra). The
+// attachments must already be checked against the sender's rights to the
+// files (Hub does it with its FileResolver).
+func (s *Store) PostWith(ctx context.Context, convID, sender int64, clientID, body string, x Extra) (Message, error) {
+	m, _, err := s.post(ctx, convID, sender, clientID, body, x)
 	return m, err
 }
 
 // post is Post that also reports whether the message is new (false for a
 // resend), so that the hub broadcasts a message once.
-func (s *Store) post(ctx context.Context, convID, sender int64, clientID, body string) (m Message, created bool, err error) {
+func (s *Store) post(ctx context.Context, convID, sender int64, clientID, body string, x Extra) (m Message, created bool, err error) {
 	if err := CheckClientID(clientID); err != nil {
 		return Message{}, false, err
 	}
-	if err := CheckBody(body); err != nil {
+	if err := x.check(); err != nil {
 		return Message{}, false, err
 	}
-	m = Message{ConversationID: convID, SenderID: sender, ClientID: clientID, Body: body}
+	if len(x.Attachments) == 0 || body != "" {
+		// A message of attachments alone may have no text.
+		if err := CheckBody(body); err != nil {
+			return Message{}, false, err
+		}
+	}
+	m = Message{ConversationID: convID, SenderID: sender, ClientID: clientID, Body: body, ReplyTo: x.ReplyTo}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		err := scanMessage(tx.QueryRow(ctx, "SELECT "+messageColumns+
 			" FROM messages WHERE conversation_id = ? AND sender_id = ? AND client_id = ?", convID, sender, clientID), &m)
 		if err == nil {
-			return nil // a resend: the original, nothing stored
+			// A resend: the original, nothing stored.
+			m.Attachments, err = loadAttachments(ctx, tx, convID, m.Seq, m.Seq)
+			return err
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -436,11 +457,17 @@ func (s *Store) post(ctx context.Context, convID, sender int64, clientID, body s
 		if err != nil {
 			return err
 		}
+		if x.ReplyTo >= m.Seq {
+			return fmt.Errorf("%w: reply_to %d", ErrInvalid, x.ReplyTo)
+		}
 		m.CreatedAtMs = s.nowMs()
 		created = true
-		_, err = tx.Exec(ctx, "INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
-			convID, m.Seq, sender, clientID, body, m.CreatedAtMs)
-		return err
+		if _, err = tx.Exec(ctx, "INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at_ms, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			convID, m.Seq, sender, clientID, body, m.CreatedAtMs, x.ReplyTo); err != nil {
+			return err
+		}
+		m.Attachments = x.Attachments
+		return insertAttachments(ctx, tx, convID, m.Seq, x.Attachments)
 	})
 	if err != nil && db.IsUniqueViolation(err) {
 		created = false
@@ -448,6 +475,12 @@ func (s *Store) post(ctx context.Context, convID, sender int64, clientID, body s
 		// transaction is committed, ours rolled back with its seq.
 		err = scanMessage(s.db.QueryRow(ctx, "SELECT "+messageColumns+
 			" FROM messages WHERE conversation_id = ? AND sender_id = ? AND client_id = ?", convID, sender, clientID), &m)
+		if err == nil {
+			m.Attachments, err = loadAttachments(ctx, s.db, convID, m.Seq, m.Seq)
+		}
+	}
+	if errors.Is(err, ErrInvalid) {
+		return Message{}, false, err
 	}
 	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrMuted) || errors.Is(err, ErrReadOnly) || errors.Is(err, ErrOutOfHours) {
 		return Message{}, false, err
@@ -479,7 +512,16 @@ func (s *Store) Since(ctx context.Context, convID, afterSeq int64, limit int) ([
 		}
 		out = append(out, m)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	if len(out) > 0 {
+		if err := attachTo(ctx, s.db, convID, out); err != nil {
+			return nil, fmt.Errorf("chat: since: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // Edit replaces the body of the author's own message within EditWindow.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -106,12 +107,12 @@ func TestPostIdempotent(t *testing.T) {
 		f := newFixture(t, d)
 		s := NewStore(d)
 		c := classChannel(t, s, f)
-		m1, created, err := s.post(ctx, c.ID, f.pupilA, "abc", "Bonjour")
+		m1, created, err := s.post(ctx, c.ID, f.pupilA, "abc", "Bonjour", Extra{})
 		if err != nil || !created || m1.Seq != 1 {
 			t.Fatalf("first post %+v %v %v", m1, created, err)
 		}
-		m2, created, err := s.post(ctx, c.ID, f.pupilA, "abc", "Bonjour (renvoi)")
-		if err != nil || created || m2 != m1 {
+		m2, created, err := s.post(ctx, c.ID, f.pupilA, "abc", "Bonjour (renvoi)", Extra{})
+		if err != nil || created || !reflect.DeepEqual(m2, m1) {
 			t.Fatalf("resend %+v %v %v, want %+v", m2, created, err, m1)
 		}
 		// Another sender may use the same client_id.

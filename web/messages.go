@@ -29,6 +29,8 @@ func (s *Server) messagePages(r chi.Router) {
 	r.Get("/messagerie/{id}", s.conversationPage)
 	r.With(s.limitBody(s.cfg.MaxBody)).Post("/messagerie/{id}", s.conversationPost)
 	s.messageNewPages(r)
+	s.attachmentPages(r)
+	r.With(s.limitBody(s.cfg.MaxBody)).Post("/messagerie/{id}/modifier", s.editPost)
 	s.messageSearchPages(r)
 	s.moderationPages(r)
 }
@@ -120,6 +122,8 @@ type conversationData struct {
 	Moderator bool
 	// CanPost: the composer is shown (not an announcement for a member).
 	CanPost bool
+	// Attach: the composer offers attachments (Documents are enabled).
+	Attach bool
 	// Mail: a mailbox message; ReadBy/Recipients are its receipts, shown
 	// to its sender; CanReply shows "Répondre à l'expéditeur".
 	Mail               bool
@@ -158,6 +162,13 @@ type messageRow struct {
 	// SeenBy of SeenOf other members have read it: shown on a moderator's
 	// own messages (announcements, official messages).
 	SeenBy, SeenOf int
+	// Body is the raw text, for the edit form.
+	Body        string
+	Attachments []attachmentRow
+	// ReplyTo is the seq answered (0: none), ReplySender and ReplyExcerpt
+	// its quote.
+	ReplyTo                   int64
+	ReplySender, ReplyExcerpt string
 }
 
 // textPart is a piece of a message body: plain text, or a link shown as
@@ -268,6 +279,7 @@ func (s *Server) conversationView(r *http.Request, c chat.Conversation) (view, e
 		}
 	}
 	d.CanPost = d.Moderator || (!c.AnnounceOnly && c.Kind != chat.KindReport)
+	d.Attach = d.CanPost && s.cfg.Files != nil && s.cfg.ChatHub != nil
 	if d.Mail {
 		d.CanReply = c.CreatedBy != u.UserID && c.CreatedBy != 0
 		if c.CreatedBy == u.UserID {
@@ -279,17 +291,35 @@ func (s *Server) conversationView(r *http.Request, c chat.Conversation) (view, e
 	if !d.Moderator || c.Kind == chat.KindPrivate || d.Mail || d.Report {
 		d.Members = nil // no mute where there is nothing to moderate
 	}
+	bySeq := map[int64]chat.Message{}
+	for _, m := range msgs {
+		bySeq[m.Seq] = m
+	}
 	for _, m := range msgs {
 		n, err := name(m.SenderID)
 		if err != nil {
 			return view{}, err
 		}
 		at := time.UnixMilli(m.CreatedAtMs)
-		d.Messages = append(d.Messages, messageRow{Seq: m.Seq, Sender: n, Mine: m.SenderID == u.UserID,
-			At: frDateTime(at), AtISO: at.UTC().Format(time.RFC3339), Parts: splitLinks(m.Body),
-			Edited: m.EditedAtMs != 0, Deleted: m.DeletedAtMs != 0,
-			Reportable:   m.SenderID != u.UserID && m.SenderID != 0 && m.DeletedAtMs == 0 && c.Kind != chat.KindReport,
-			Withdrawable: m.SenderID == u.UserID && m.DeletedAtMs == 0 && now-m.CreatedAtMs < chat.EditWindow.Milliseconds()})
+		row := messageRow{Seq: m.Seq, Sender: n, Mine: m.SenderID == u.UserID, Body: m.Body,
+			Attachments: attachmentRows(c.ID, m), ReplyTo: m.ReplyTo}
+		if m.ReplyTo > 0 && m.DeletedAtMs == 0 {
+			q, ok := bySeq[m.ReplyTo]
+			if !ok {
+				if q, err = s.chat.Message(ctx, c.ID, m.ReplyTo); err != nil {
+					return view{}, err
+				}
+			}
+			if row.ReplySender, err = name(q.SenderID); err != nil {
+				return view{}, err
+			}
+			row.ReplyExcerpt = excerpt(q)
+		}
+		row.At, row.AtISO, row.Parts = frDateTime(at), at.UTC().Format(time.RFC3339), splitLinks(m.Body)
+		row.Edited, row.Deleted = m.EditedAtMs != 0, m.DeletedAtMs != 0
+		row.Reportable = m.SenderID != u.UserID && m.SenderID != 0 && m.DeletedAtMs == 0 && c.Kind != chat.KindReport
+		row.Withdrawable = m.SenderID == u.UserID && m.DeletedAtMs == 0 && now-m.CreatedAtMs < chat.EditWindow.Milliseconds()
+		d.Messages = append(d.Messages, row)
 		if m.SenderID == u.UserID && d.Moderator && c.Kind != chat.KindPrivate && c.Kind != chat.KindReport {
 			row := &d.Messages[len(d.Messages)-1]
 			for _, mb := range members {
@@ -328,6 +358,8 @@ func (s *Server) conversationPage(w http.ResponseWriter, r *http.Request) {
 		v.Flash = "Message envoyé."
 	case "modere":
 		v.Flash = "C'est fait."
+	case "modifie":
+		v.Flash = "Message modifié."
 	}
 	if re := r.URL.Query().Get("re"); re != "" && len(re) <= 210 {
 		d := v.Data.(conversationData)
@@ -354,11 +386,12 @@ func (s *Server) conversationPost(w http.ResponseWriter, r *http.Request) {
 	if chat.CheckClientID(clientID) != nil {
 		clientID = newClientID()
 	}
+	replyTo, _ := strconv.ParseInt(r.PostForm.Get("reply_to"), 10, 64)
 	var err error
 	if s.cfg.ChatHub != nil {
-		_, err = s.cfg.ChatHub.Post(r.Context(), c.ID, currentUser(r).UserID, clientID, body)
+		_, err = s.cfg.ChatHub.PostWith(r.Context(), c.ID, currentUser(r).Principal, clientID, body, max(replyTo, 0), nil)
 	} else {
-		_, err = s.chat.Post(r.Context(), c.ID, currentUser(r).UserID, clientID, body)
+		_, err = s.chat.PostWith(r.Context(), c.ID, currentUser(r).UserID, clientID, body, chat.Extra{ReplyTo: max(replyTo, 0)})
 	}
 	var msg string
 	switch {
@@ -391,6 +424,21 @@ func (s *Server) conversationPost(w http.ResponseWriter, r *http.Request) {
 	d.Draft = body
 	v.Data, v.Error = d, msg
 	s.render(w, r, http.StatusBadRequest, "conversation", v)
+}
+
+// excerpt is the start of a message quoted by a reply.
+func excerpt(m chat.Message) string {
+	if m.DeletedAtMs != 0 {
+		return "Message supprimé."
+	}
+	r := []rune(strings.Join(strings.Fields(m.Body), " "))
+	if len(r) > 120 {
+		return string(r[:120]) + "…"
+	}
+	if len(r) == 0 && len(m.Attachments) > 0 {
+		return "Pièce jointe : " + m.Attachments[0].Name
+	}
+	return string(r)
 }
 
 // newClientID returns a random client message id (chat.CheckClientID).

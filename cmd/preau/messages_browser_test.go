@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -70,6 +72,12 @@ func TestBrowserMessagerie(t *testing.T) {
 	say(pupil, "pupil", "Bonjour madame")
 	see(teacher, "teacher", "Bonjour madame")
 
+	// A message that arrived live has the same controls as a rendered one.
+	if err := chromedp.Do(pupil, chromedp.WaitReady(chromedp.CSS(`#chat-list li:last-child [data-testid="reply-to"]`))); err != nil {
+		browsertest.Screenshot(t, pupil, "pupil-live-controls")
+		t.Fatalf("a live message has no Répondre control: %v", err)
+	}
+
 	// The text box is emptied once sent. (CDP dispatches Enter's "char"
 	// event on its own, so unlike a real keyboard it may leave a newline
 	// that the cancelled keydown would have suppressed.)
@@ -93,6 +101,58 @@ func TestBrowserMessagerie(t *testing.T) {
 	see(pupil, "pupil", "Message supprimé.")
 	if text, _ := chromedp.Run(pupil, chromedp.Text(chromedp.CSS("#chat-list"))); strings.Contains(text, "Bonjour madame") {
 		t.Errorf("the deleted message is still on the pupil's page")
+	}
+
+	// The teacher attaches a file uploaded from the page; the pupil sees it
+	// live and downloads the same bytes.
+	content := "Exercice 3 p. 42, pour lundi.\n"
+	file := filepath.Join(t.TempDir(), "Devoir lundi.txt")
+	if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(teacher,
+		chromedp.SetUploadFiles(chromedp.CSS(`#pj`), []string{file}),
+		browsertest.WaitText(`[data-testid="attach-list"]`, "Devoir lundi.txt"),
+	)
+	if err != nil {
+		browsertest.Screenshot(t, teacher, "teacher-attach")
+		t.Fatalf("the teacher attaches a file: %v", err)
+	}
+	say(teacher, "teacher", "Le devoir est joint")
+	see(pupil, "pupil", "Devoir lundi.txt")
+	got, err := chromedp.Run(pupil, chromedp.Evaluate[string](
+		`fetch(document.querySelector('#chat-list li:last-child [data-testid="attachments"] a').href).then((r) => r.text())`,
+		chromedp.EvalAwaitPromise))
+	if err != nil || got != content {
+		t.Fatalf("the pupil downloads %q (%v), want %q", got, err, content)
+	}
+
+	// The teacher edits that message (its controls were built by chat.js,
+	// since it arrived live); the pupil's page shows the change live.
+	err = chromedp.Do(teacher,
+		chromedp.Click(chromedp.CSS(`#chat-list li:last-child [data-testid="edit"]`)),
+		chromedp.SetValue(chromedp.CSS(`#chat-list li:last-child details.chat-edit textarea`), "Le devoir (exercice 3) est joint"),
+		chromedp.Click(chromedp.CSS(`#chat-list li:last-child [data-testid="edit-save"]`)),
+		browsertest.WaitText(".flash", "Message modifié."),
+		chromedp.WaitVisible(chromedp.CSS(`#chat[data-live="true"]`)),
+	)
+	if err != nil {
+		browsertest.Screenshot(t, teacher, "teacher-edit")
+		t.Fatalf("the teacher edits a message: %v", err)
+	}
+	see(pupil, "pupil", "Le devoir (exercice 3) est joint")
+	see(pupil, "pupil", "(modifié)")
+
+	// The pupil answers that message: both pages quote it above the reply.
+	if err := chromedp.Do(pupil, chromedp.Click(chromedp.CSS(`#chat-list li:last-child [data-testid="reply-to"]`)),
+		browsertest.WaitText("#reply-info", "Le devoir (exercice 3)")); err != nil {
+		browsertest.Screenshot(t, pupil, "pupil-reply")
+		t.Fatalf("the pupil answers a message: %v", err)
+	}
+	say(pupil, "pupil", "Merci madame")
+	if err := chromedp.Do(teacher, browsertest.WaitText(`#chat-list li:last-child [data-testid="quote"]`, "Le devoir (exercice 3)")); err != nil {
+		browsertest.Screenshot(t, teacher, "teacher-quote")
+		t.Fatalf("the teacher does not see the quote: %v", err)
 	}
 
 	// The pupil's home page: the Messagerie badge counts a new message live.

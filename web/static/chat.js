@@ -6,6 +6,10 @@
 // arrives, send with a client_id per message (resent with the same id after
 // a reconnection: stored once), and mark read what the user can see.
 // Text is only ever set with textContent; links become <a> built by hand.
+// Messages that arrive live get the same controls as rendered ones
+// (Répondre, Signaler, Retirer / Supprimer, Modifier), built with DOM calls;
+// files are attached by id (uploaded first to /messagerie/{id}/pieces-jointes
+// or chosen from Mes documents) and sent in the send frame.
 
 const root = document.getElementById('chat');
 if (root) start(root);
@@ -69,6 +73,21 @@ function start(root) {
   const input = document.getElementById('texte');
   const status = document.getElementById('chat-status');
   const presenceLine = document.getElementById('chat-presence');
+  const moderator = root.dataset.moderator === 'true';
+  const reportConv = root.dataset.report === 'true';
+  const canPost = root.dataset.canPost === 'true';
+  const editWindowMs = 15 * 60 * 1000; // chat.EditWindow
+  const maxAttachments = 5;
+  const maxAttachmentSize = 10 << 20;
+  const attachBox = document.getElementById('composer-attach');
+  const attachInput = document.getElementById('pj');
+  const docsSelect = document.getElementById('pj-docs');
+  const attachList = document.getElementById('pj-list');
+  const replyInfo = document.getElementById('reply-info');
+  const replyText = document.getElementById('reply-text');
+  const replyField = document.getElementById('reply-to');
+  let attachments = []; // {id, name, size} chosen for the next message
+  let replyTo = 0;
   const url = (location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + '/ws/chat';
 
   const names = new Map();
@@ -84,7 +103,7 @@ function start(root) {
   let lastSeq = Number(root.dataset.lastSeq) || 0;
   const have = new Set();
   let readSent = lastSeq; // the server marked read what it rendered
-  const pending = new Map(); // client_id → body, until acked
+  const pending = new Map(); // client_id → {body, attachments, reply_to}, until acked
   const requests = new Map(); // request id → client_id
   let ws = null;
   let nextID = 1;
@@ -98,8 +117,11 @@ function start(root) {
     return id;
   }
 
-  function sendPending(clientID, body) {
-    requests.set(frame('send', { conversation: conv, client_id: clientID, body }), clientID);
+  function sendPending(clientID, p) {
+    const data = { conversation: conv, client_id: clientID, body: p.body };
+    if (p.attachments.length) data.attachments = p.attachments;
+    if (p.reply_to) data.reply_to = p.reply_to;
+    requests.set(frame('send', data), clientID);
   }
 
   function connect() {
@@ -108,7 +130,7 @@ function start(root) {
       delay = 500;
       setStatus('');
       frame('subscribe', { conversations: [{ id: conv, after_seq: lastSeq }] });
-      for (const [clientID, body] of pending) sendPending(clientID, body);
+      for (const [clientID, p] of pending) sendPending(clientID, p);
     });
     ws.addEventListener('message', (ev) => {
       let f;
@@ -268,17 +290,149 @@ function start(root) {
     time.dateTime = at.toISOString();
     time.textContent = dateFmt.format(at);
     meta.append(who, ' ', time);
-    if (m.edited_at_ms) meta.append(' (modifié)');
+    if (m.edited_at_ms) {
+      const ed = document.createElement('span');
+      ed.className = 'chat-edited';
+      ed.textContent = '(modifié)';
+      meta.append(' ', ed);
+    }
     if (state) meta.append(state);
+    li.append(meta);
     const body = document.createElement('p');
     body.className = 'chat-body';
     if (m.deleted_at_ms) {
       body.classList.add('deleted');
       body.textContent = 'Message supprimé.';
-    } else {
-      appendText(body, m.body || '');
+      li.append(body);
+      return;
     }
-    li.append(meta, body);
+    if (m.reply_to) li.append(quote(m.reply_to));
+    appendText(body, m.body || '');
+    li.append(body);
+    if (m.attachments && m.attachments.length) {
+      const ul = document.createElement('ul');
+      ul.className = 'chat-attachments';
+      ul.dataset.testid = 'attachments';
+      m.attachments.forEach((a, i) => {
+        const item = document.createElement('li');
+        const size = document.createElement('span');
+        size.className = 'hint';
+        size.textContent = '(' + frBytes(a.size) + ')';
+        if (m.seq) {
+          const link = document.createElement('a');
+          link.href = '/messagerie/' + conv + '/pieces-jointes/' + m.seq + '/' + (i + 1);
+          link.setAttribute('download', '');
+          link.textContent = a.name;
+          item.append(link, ' ', size);
+        } else {
+          item.append(a.name, ' ', size); // not stored yet
+        }
+        ul.append(item);
+      });
+      li.append(ul);
+    }
+    if (m.seq) li.append(actions(m));
+  }
+
+  // quote is the excerpt of the message a reply answers, taken from the
+  // page when it is there.
+  function quote(seq) {
+    const q = document.createElement('blockquote');
+    q.className = 'chat-quote';
+    q.dataset.replyTo = String(seq);
+    q.dataset.testid = 'quote';
+    const orig = list.querySelector('li[data-seq="' + seq + '"]');
+    const text = document.createElement('span');
+    text.className = 'chat-quote-text';
+    if (orig) {
+      const sender = document.createElement('span');
+      sender.className = 'chat-quote-sender';
+      sender.textContent = orig.querySelector('.chat-sender')?.textContent || '';
+      q.append(sender, ' : ');
+      text.textContent = excerpt(orig.querySelector('.chat-body')?.textContent || '');
+    } else {
+      text.textContent = 'Réponse à un message précédent.';
+    }
+    q.append(text);
+    return q;
+  }
+
+  function excerpt(text) {
+    const t = text.replace(/\s+/g, ' ').trim();
+    return t.length > 120 ? t.slice(0, 120) + '…' : t;
+  }
+
+  // postForm builds a small form like the server-rendered ones.
+  function postForm(path, fields, label, testid) {
+    const f = document.createElement('form');
+    f.method = 'post';
+    f.action = '/messagerie/' + conv + '/' + path;
+    f.className = 'inline';
+    for (const [k, v] of Object.entries(fields)) {
+      const input = document.createElement('input');
+      input.type = 'hidden';
+      input.name = k;
+      input.value = String(v);
+      f.append(input);
+    }
+    const b = document.createElement('button');
+    b.type = 'submit';
+    b.className = 'link';
+    b.dataset.testid = testid;
+    b.textContent = label;
+    f.append(b);
+    return f;
+  }
+
+  // actions are the controls of a stored message, as conversation.html
+  // renders them.
+  function actions(m) {
+    const div = document.createElement('div');
+    div.className = 'chat-actions';
+    const mine = m.sender === me;
+    const recent = mine && Date.now() - (m.at_ms || 0) < editWindowMs;
+    if (canPost) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'link';
+      b.dataset.action = 'reply';
+      b.dataset.testid = 'reply-to';
+      b.textContent = 'Répondre';
+      div.append(b);
+    }
+    if (!mine && m.sender !== 0 && !reportConv) div.append(postForm('signaler', { seq: m.seq }, 'Signaler', 'report'));
+    if (recent && !moderator) div.append(postForm('retirer', { seq: m.seq }, 'Retirer', 'withdraw'));
+    if (moderator) div.append(postForm('moderation', { action: 'supprimer', seq: m.seq }, 'Supprimer', 'mod-delete'));
+    if (recent) {
+      const d = document.createElement('details');
+      d.className = 'chat-edit';
+      const sum = document.createElement('summary');
+      sum.dataset.testid = 'edit';
+      sum.textContent = 'Modifier';
+      const f = postForm('modifier', { seq: m.seq }, 'Enregistrer', 'edit-save');
+      f.className = '';
+      const label = document.createElement('label');
+      label.textContent = 'Nouveau texte ';
+      const ta = document.createElement('textarea');
+      ta.name = 'texte';
+      ta.rows = 2;
+      ta.maxLength = 4000;
+      ta.required = true;
+      ta.value = m.body || '';
+      label.append(ta);
+      f.insertBefore(label, f.querySelector('button'));
+      d.append(sum, f);
+      div.append(d);
+    }
+    return div;
+  }
+
+  function frBytes(n) {
+    const units = ['octets', 'Ko', 'Mo', 'Go'];
+    let f = n;
+    let i = 0;
+    while (f >= 1024 && i < units.length - 1) { f /= 1024; i++; }
+    return i === 0 ? n + ' octets' : f.toFixed(1).replace('.', ',') + ' ' + units[i];
   }
 
   // appendText puts text in el with its web addresses as links; nothing is
@@ -317,21 +471,148 @@ function start(root) {
     const body = input.value;
     if (!ws || ws.readyState !== WebSocket.OPEN) return; // the plain form posts it
     ev.preventDefault();
-    if (body.trim() === '') return;
+    if (body.trim() === '' && attachments.length === 0) return;
     const clientID = newClientID();
     const li = document.createElement('li');
     li.className = 'chat-msg mine';
     li.dataset.client = clientID;
-    fill(li, { sender: me, body, at_ms: Date.now() });
+    const p = { body: body.trim() === '' ? '' : body, attachments: attachments.map((a) => a.id), reply_to: replyTo };
+    fill(li, { sender: me, body, at_ms: Date.now(), reply_to: replyTo, attachments });
     setState(li, 'envoi…', false);
     document.getElementById('chat-empty')?.remove();
     list.append(li);
     list.scrollTop = list.scrollHeight;
-    pending.set(clientID, body);
-    sendPending(clientID, body);
+    pending.set(clientID, p);
+    sendPending(clientID, p);
     input.value = '';
+    attachments = [];
+    showAttachments();
+    setReply(0);
     input.focus();
   });
+
+  // Replies: "Répondre" on a message quotes it above the composer.
+  function setReply(seq) {
+    replyTo = seq;
+    if (replyField) replyField.value = String(seq);
+    if (!replyInfo) return;
+    replyInfo.hidden = !seq;
+    if (seq) {
+      const orig = list.querySelector('li[data-seq="' + seq + '"]');
+      replyText.textContent = 'En réponse à ' + (orig?.querySelector('.chat-sender')?.textContent || 'un message') + ' : ' +
+        excerpt(orig?.querySelector('.chat-body')?.textContent || '');
+    }
+  }
+  list.addEventListener('click', (ev) => {
+    const b = ev.target.closest('[data-action="reply"]');
+    if (!b || !form) return;
+    const li = b.closest('li[data-seq]');
+    if (!li) return;
+    setReply(Number(li.dataset.seq));
+    input.focus();
+  });
+  document.getElementById('reply-cancel')?.addEventListener('click', () => setReply(0));
+  for (const b of list.querySelectorAll('[data-action="reply"]')) b.hidden = false;
+
+  // Attachments: uploaded into the sender's "Pièces jointes", or chosen in
+  // Mes documents; sent by id with the next message.
+  function showAttachments() {
+    if (!attachList) return;
+    attachList.replaceChildren();
+    for (const a of attachments) {
+      const item = document.createElement('li');
+      item.append(a.name + ' (' + frBytes(a.size) + ') ');
+      const rm = document.createElement('button');
+      rm.type = 'button';
+      rm.className = 'link';
+      rm.textContent = 'Retirer';
+      rm.setAttribute('aria-label', 'Retirer ' + a.name);
+      rm.addEventListener('click', () => {
+        attachments = attachments.filter((x) => x !== a);
+        showAttachments();
+      });
+      item.append(rm);
+      attachList.append(item);
+    }
+  }
+  function attachRefused() {
+    if (attachments.length >= maxAttachments) {
+      setStatus('5 pièces jointes au plus par message.');
+      return true;
+    }
+    return false;
+  }
+  function addAttachment(a) {
+    if (attachRefused()) return;
+    if (a.size > maxAttachmentSize) {
+      setStatus('« ' + a.name + ' » dépasse 10 Mo : il ne peut pas être joint.');
+      return;
+    }
+    if (attachments.some((x) => x.id === a.id)) return;
+    attachments.push(a);
+    showAttachments();
+  }
+  async function upload(file) {
+    if (file.size > maxAttachmentSize) {
+      setStatus('« ' + file.name + ' » dépasse 10 Mo : il ne peut pas être joint.');
+      return;
+    }
+    if (attachRefused()) return;
+    setStatus('Envoi de « ' + file.name + ' »…');
+    try {
+      const resp = await fetch('/messagerie/' + conv + '/pieces-jointes?name=' + encodeURIComponent(file.name), {
+        method: 'POST', body: file, credentials: 'same-origin',
+      });
+      const j = await resp.json().catch(() => ({}));
+      if (!resp.ok) {
+        setStatus(j.message || 'La pièce jointe n\'a pas pu être envoyée.');
+        return;
+      }
+      addAttachment({ id: j.id, name: j.name, size: j.size });
+      setStatus('');
+    } catch {
+      setStatus('La pièce jointe n\'a pas pu être envoyée.');
+    }
+  }
+  if (attachBox && form) {
+    attachBox.hidden = false;
+    input.required = false; // attachments alone may be sent
+    attachInput.addEventListener('change', async () => {
+      for (const file of [...attachInput.files]) await upload(file);
+      attachInput.value = '';
+    });
+    let docsLoaded = false;
+    docsSelect.addEventListener('focus', async () => {
+      if (docsLoaded) return;
+      docsLoaded = true;
+      try {
+        const sp = await (await fetch('/api/v1/files/spaces', { credentials: 'same-origin' })).json();
+        const own = (sp.spaces || []).find((x) => x.kind === 'personal');
+        if (!own) return;
+        // The root and its folders one level down (Pièces jointes among them).
+        const add = async (folder, prefix) => {
+          const resp = await fetch('/api/v1/files/spaces/' + own.id + '/items' + (folder ? '?folder=' + folder : ''), { credentials: 'same-origin' });
+          const l = await resp.json();
+          for (const n of l.children || []) {
+            if (n.kind === 'folder' && !folder) await add(n.id, n.name + ' / ');
+            if (n.kind !== 'file') continue;
+            const o = document.createElement('option');
+            o.value = String(n.id);
+            o.textContent = prefix + n.name + ' (' + frBytes(n.size) + ')';
+            o.dataset.name = n.name;
+            o.dataset.size = String(n.size);
+            docsSelect.append(o);
+          }
+        };
+        await add(0, '');
+      } catch { /* the picker stays empty; uploads still work */ }
+    });
+    docsSelect.addEventListener('change', () => {
+      const o = docsSelect.selectedOptions[0];
+      if (o && o.value) addAttachment({ id: Number(o.value), name: o.dataset.name, size: Number(o.dataset.size) });
+      docsSelect.value = '';
+    });
+  }
 
   if (input) input.addEventListener('input', typed);
   if (input) input.addEventListener('keydown', (ev) => {

@@ -1,0 +1,137 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+
+	"preau/chat"
+	"preau/identity"
+	"preau/storage/files"
+)
+
+// Attachments of the Messagerie (docs/protocol.md, "Chat"): a file of the
+// sender's Documents, or one uploaded from the conversation page into its
+// "Pièces jointes" folder, is sent by id in the WebSocket's send frame; the
+// conversation's members download it here, by membership.
+
+// chatFiles adapts the Documents to chat.FileResolver.
+type chatFiles struct{ f *files.Service }
+
+func (c chatFiles) ResolveAttachment(ctx context.Context, p *identity.Principal, id int64) (chat.Attachment, error) {
+	a, err := c.f.Attachable(ctx, p, id)
+	if err != nil {
+		return chat.Attachment{}, err
+	}
+	return chat.Attachment{FileID: a.FileID, Version: a.Version, Name: a.Name, Size: a.Size, ContentType: a.ContentType}, nil
+}
+
+func (s *Server) attachmentPages(r chi.Router) {
+	if s.cfg.ChatHub != nil && s.cfg.Files != nil {
+		s.cfg.ChatHub.SetFiles(chatFiles{s.cfg.Files})
+	}
+	r.Get("/messagerie/{id}/pieces-jointes/{seq}/{n}", s.attachmentDownload)
+	// Raw body, ≤ 10 MiB: its own limit rather than MaxBody.
+	r.Post("/messagerie/{id}/pieces-jointes", s.attachmentUpload)
+}
+
+// attachmentUpload stores a file sent from a conversation page
+// (?name=, raw body with Content-Length) in the sender's "Pièces jointes"
+// and answers its id, name and size as JSON, for the next send frame.
+func (s *Server) attachmentUpload(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Files == nil {
+		s.notFound(w, r)
+		return
+	}
+	if _, ok := s.conversation(w, r); !ok {
+		return
+	}
+	if r.ContentLength < 0 {
+		apiError(w, http.StatusLengthRequired, "length_required", "La taille du fichier (Content-Length) est requise.")
+		return
+	}
+	if r.ContentLength > files.MaxAttachment {
+		apiError(w, http.StatusRequestEntityTooLarge, "too_large", "Une pièce jointe fait 10 Mo au plus.")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, files.MaxAttachment)
+	n, err := s.cfg.Files.UploadAttachment(r.Context(), currentUser(r).Principal, r.URL.Query().Get("name"), r.ContentLength, r.Body)
+	if errors.Is(err, files.ErrTooLarge) {
+		apiError(w, http.StatusRequestEntityTooLarge, "too_large", "Une pièce jointe fait 10 Mo au plus.")
+		return
+	}
+	if err != nil {
+		s.fileError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, struct {
+		ID   int64  `json:"id"`
+		Name string `json:"name"`
+		Size int64  `json:"size"`
+	}{n.ID, n.Name, n.Size})
+}
+
+// attachmentDownload sends attachment n of message seq to a member of the
+// conversation: always as an attachment (RFC 6266) with nosniff and a
+// sandboxing CSP, under the name it had when sent. Anything else — not a
+// member, a deleted message, a version no longer kept — is 404.
+func (s *Server) attachmentDownload(w http.ResponseWriter, r *http.Request) {
+	conv, ok1 := idParam(r, "id")
+	seq, ok2 := idParam(r, "seq")
+	n, ok3 := idParam(r, "n")
+	if !ok1 || !ok2 || !ok3 || n > chat.MaxAttachments || s.cfg.Files == nil {
+		s.notFound(w, r)
+		return
+	}
+	a, err := s.chat.Attachment(r.Context(), conv, seq, int(n), currentUser(r).UserID)
+	if errors.Is(err, chat.ErrNotFound) {
+		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d, err := s.cfg.Files.OpenVersion(r.Context(), a.FileID, a.Version)
+	if errors.Is(err, files.ErrNotFound) {
+		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", downloadType(d.ContentType))
+	h.Set("Content-Disposition", contentDisposition(false, a.Name))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cache-Control", "private, no-cache")
+	if d.SHA256 != "" {
+		h.Set("ETag", `"`+d.SHA256+`"`)
+	}
+	rs := s.cfg.Files.Reader(r.Context(), d)
+	defer rs.Close()
+	http.ServeContent(w, r, "", d.Node.CreatedAt, rs)
+}
+
+// attachmentRow is an attachment as the page shows it.
+type attachmentRow struct {
+	Href, Name, Size string
+}
+
+func attachmentRows(conv int64, m chat.Message) []attachmentRow {
+	if m.DeletedAtMs != 0 {
+		return nil
+	}
+	out := make([]attachmentRow, 0, len(m.Attachments))
+	for i, a := range m.Attachments {
+		out = append(out, attachmentRow{
+			Href: "/messagerie/" + strconv.FormatInt(conv, 10) + "/pieces-jointes/" + strconv.FormatInt(m.Seq, 10) + "/" + strconv.Itoa(i+1),
+			Name: a.Name, Size: frBytes(a.Size)})
+	}
+	return out
+}
