@@ -40,6 +40,7 @@ type sfuLoadConfig struct {
 	Subscribers   int // per room
 	Kbps          int // video bit rate of each publisher
 	Simulcast     bool
+	Layer         string        // low, medium, high or mixed: what subscribers ask of a simulcast camera
 	Duration      time.Duration // the steady window
 	JoinWithin    time.Duration // subscribers' joins are spread over it
 	FirstFrameMax time.Duration // how long a subscriber may wait for its first frame
@@ -56,7 +57,8 @@ func parseLoadtestSFU(args []string) (sfuLoadConfig, error) {
 	fs.IntVar(&c.Rooms, "rooms", 1, "rooms, each with one publisher (VP8 + Opus)")
 	fs.IntVar(&c.Subscribers, "subscribers", 10, "subscribers per room")
 	fs.IntVar(&c.Kbps, "kbps", 1500, "video bit rate of each publisher, kbit/s")
-	fs.BoolVar(&c.Simulcast, "simulcast", false, "ask for simulcast (reported as not negotiated while the server has none)")
+	fs.BoolVar(&c.Simulcast, "simulcast", false, "publish the camera in three VP8 layers (RIDs q, h, f: 1/16, 4/16, 11/16 of --kbps)")
+	fs.StringVar(&c.Layer, "layer", "high", "with --simulcast, the layer subscribers ask for: low, medium, high or mixed (spread across subscribers)")
 	fs.DurationVar(&c.Duration, "duration", 20*time.Second, "steady window over which the server's CPU per packet is measured")
 	fs.DurationVar(&c.JoinWithin, "join-within", 5*time.Second, "spread of the subscribers' joins (0: all at once)")
 	fs.DurationVar(&c.FirstFrameMax, "first-frame-timeout", 15*time.Second, "after the last join, how long to wait for every first frame")
@@ -87,6 +89,8 @@ func parseLoadtestSFU(args []string) (sfuLoadConfig, error) {
 		return c, fmt.Errorf("loadtest sfu: --join-within: up to %s", maxSFUJoinWithin)
 	case c.FirstFrameMax <= 0 || c.FirstFrameMax > time.Minute:
 		return c, errors.New("loadtest sfu: --first-frame-timeout: up to 1m")
+	case !slices.Contains([]string{"low", "medium", "high", "mixed"}, c.Layer):
+		return c, fmt.Errorf("loadtest sfu: --layer %q: low, medium, high or mixed", c.Layer)
 	}
 	if !c.AllowRemote {
 		if err := localOnly(c.URL); err != nil {
@@ -98,6 +102,18 @@ func parseLoadtestSFU(args []string) (sfuLoadConfig, error) {
 	c.URL = strings.TrimSuffix(c.URL, "/")
 	return c, nil
 }
+
+// layerOf returns the quality subscriber j of a room asks for: mixed
+// spreads low, medium, high in turn.
+func (c sfuLoadConfig) layerOf(j int) string {
+	if c.Layer == "mixed" {
+		return sfuQualities[j%len(sfuQualities)]
+	}
+	return c.Layer
+}
+
+// sfuQualities are the simulcast qualities, lowest first (layers q, h, f).
+var sfuQualities = []string{"low", "medium", "high"}
 
 // sfuSummary is what a run measured; the JSON names are stable.
 type sfuSummary struct {
@@ -111,9 +127,14 @@ type sfuSummary struct {
 	SubscribersJoined    int     `json:"subscribers_joined"`
 	SubscribersWithVideo int     `json:"subscribers_with_video"`
 	SubscribersWithAudio int     `json:"subscribers_with_audio"`
-	FirstFrameP50        float64 `json:"first_frame_p50_ms"`
-	FirstFrameP99        float64 `json:"first_frame_p99_ms"`
-	FirstFrameMax        float64 `json:"first_frame_max_ms"`
+	// Layers: with simulcast, how many subscribers received each layer
+	// (low, medium, high) at the end of the run, read from the size in
+	// their last keyframe; the ones asked for are in layers_requested.
+	Layers          map[string]int `json:"layers,omitempty"`
+	LayersRequested map[string]int `json:"layers_requested,omitempty"`
+	FirstFrameP50   float64        `json:"first_frame_p50_ms"`
+	FirstFrameP99   float64        `json:"first_frame_p99_ms"`
+	FirstFrameMax   float64        `json:"first_frame_max_ms"`
 	// Where the first-frame time goes: join → PeerConnection connected →
 	// first video packet (any) → first keyframe packet.
 	ConnectedP50     float64 `json:"connected_p50_ms"`
@@ -140,9 +161,11 @@ type sfuSummary struct {
 func (s sfuSummary) print(w io.Writer) {
 	sim := "no"
 	if s.SimulcastRequested {
-		sim = "requested but NOT negotiated (the server has no simulcast yet): one VP8 layer per publisher"
+		sim = "requested but NOT negotiated: one VP8 layer per publisher"
 		if s.SimulcastNegotiated {
-			sim = "negotiated"
+			sim = fmt.Sprintf("3 layers; asked low/medium/high %d/%d/%d, received %d/%d/%d",
+				s.LayersRequested["low"], s.LayersRequested["medium"], s.LayersRequested["high"],
+				s.Layers["low"], s.Layers["medium"], s.Layers["high"])
 		}
 	}
 	fmt.Fprintf(w, "%d room(s) × %d subscribers, VP8 %d kbit/s + Opus, joins spread over %.1f s; simulcast: %s\n",
@@ -285,7 +308,7 @@ func loadtestSFU(ctx context.Context, cfg sfuLoadConfig, logw io.Writer) (sfuSum
 				return
 			case <-time.After(time.Until(at)):
 			}
-			run.startSubscriber(ctx, setup.Rooms[i].Room, setup.Rooms[i].Subscribers[j])
+			run.startSubscriber(ctx, setup.Rooms[i].Room, setup.Rooms[i].Subscribers[j], cfg.layerOf(j))
 		})
 	}
 	wg.Wait()

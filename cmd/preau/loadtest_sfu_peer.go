@@ -2,9 +2,10 @@ package main
 
 // The synthetic peers of `preau loadtest sfu`: a publisher per room sends
 // VP8 (keyframes every 2 s and on PLI) and Opus (20 ms packets) through the
-// slots the server offers; subscribers answer the server's offers and read
-// RTP, recording the time from join to the first keyframe packet and the
-// sequence gaps.
+// slots the server offers, the VP8 in three simulcast layers with
+// --simulcast; subscribers answer the server's offers, ask for a layer and
+// read RTP, recording the time from join to the first keyframe packet, the
+// sequence gaps and the layer received.
 
 import (
 	"context"
@@ -15,6 +16,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +53,13 @@ func newLoadAPI(cfg sfuLoadConfig) (*webrtc.API, error) {
 	ir := &interceptor.Registry{}
 	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
 		return nil, err
+	}
+	if cfg.Simulcast {
+		// The mid and RID header extensions tell the server which layer
+		// each SSRC carries (RFC 8852).
+		if err := webrtc.ConfigureSimulcastExtensionHeaders(me); err != nil {
+			return nil, err
+		}
 	}
 	se := webrtc.SettingEngine{}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
@@ -107,11 +117,16 @@ type loadPeer struct {
 
 	// Publisher.
 	video, audio *webrtc.TrackLocalStaticRTP
+	layers       []*webrtc.TrackLocalStaticRTP // with --simulcast: q, h, f
+	videoTr      *webrtc.RTPTransceiver
 	attached     bool
 	sending      atomic.Bool
-	keyframe     atomic.Bool // a PLI asked for one
+	keyframe     [len(simulcastRIDs)]atomic.Bool // a PLI asked for one (index 0 without simulcast)
 
 	// Subscriber.
+	quality    string       // the layer asked for with --simulcast
+	simulcast  atomic.Bool  // the camera track was announced as simulcast
+	layerWidth atomic.Int32 // width in the last keyframe received: the layer
 	firstFrame atomic.Int64 // ns from join to the first keyframe packet, 0: none
 	firstVideo atomic.Int64 // ns from join to the first video packet, 0: none
 	connected  atomic.Int64 // ns from join to PeerConnection connected, 0: not yet
@@ -120,12 +135,35 @@ type loadPeer struct {
 	streams    []*seqStats
 }
 
-func (r *sfuRun) dial(ctx context.Context, room string, peer sfuSetupPeer, publisher bool) (*loadPeer, error) {
+// simulcastRIDs are the publisher's layers, lowest first, as a browser's
+// three encodings; simulcastShare is each layer's share of --kbps in
+// sixteenths and simulcastWidth the width its keyframes announce.
+var (
+	simulcastRIDs  = [...]string{"q", "h", "f"}
+	simulcastShare = [...]int{1, 4, 11}
+	simulcastWidth = [...]int{160, 320, 640}
+)
+
+func (r *sfuRun) dial(ctx context.Context, room string, peer sfuSetupPeer, publisher bool, quality string) (*loadPeer, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	p := &loadPeer{run: r, user: peer.User, publisher: publisher, ctx: ctx, cancel: cancel, joinedAt: time.Now()}
+	p := &loadPeer{run: r, user: peer.User, publisher: publisher, quality: quality, ctx: ctx, cancel: cancel, joinedAt: time.Now()}
 	if publisher {
 		var err error
-		p.video, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", peer.User)
+		vp8 := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
+		if r.cfg.Simulcast {
+			for _, rid := range simulcastRIDs {
+				var l *webrtc.TrackLocalStaticRTP
+				if l, err = webrtc.NewTrackLocalStaticRTP(vp8, "camera", peer.User, webrtc.WithRTPStreamID(rid)); err != nil {
+					break
+				}
+				p.layers = append(p.layers, l)
+			}
+			if err == nil {
+				p.video = p.layers[0]
+			}
+		} else {
+			p.video, err = webrtc.NewTrackLocalStaticRTP(vp8, "camera", peer.User)
+		}
 		if err == nil {
 			p.audio, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "microphone", peer.User)
 		}
@@ -165,13 +203,13 @@ func (r *sfuRun) dial(ctx context.Context, room string, peer sfuSetupPeer, publi
 }
 
 func (r *sfuRun) startPublisher(ctx context.Context, room string, peer sfuSetupPeer) {
-	if _, err := r.dial(ctx, room, peer, true); err != nil {
+	if _, err := r.dial(ctx, room, peer, true, ""); err != nil {
 		r.fail("publisher %v", err)
 	}
 }
 
-func (r *sfuRun) startSubscriber(ctx context.Context, room string, peer sfuSetupPeer) {
-	if _, err := r.dial(ctx, room, peer, false); err != nil {
+func (r *sfuRun) startSubscriber(ctx context.Context, room string, peer sfuSetupPeer, quality string) {
+	if _, err := r.dial(ctx, room, peer, false, quality); err != nil {
 		r.fail("subscriber %v", err)
 	}
 }
@@ -218,9 +256,16 @@ func (p *loadPeer) readLoop() {
 		switch e.Type {
 		case sfu.TypeJoined:
 			p.joined.Store(true)
+			for _, t := range e.Tracks {
+				p.askLayer(t)
+			}
 			if p.publisher {
 				_ = p.send(sfu.Message{V: sfu.ProtocolVersion, Type: sfu.TypePublish,
 					Sources: []string{sfu.SourceCamera, sfu.SourceMicrophone}})
+			}
+		case sfu.TypeTrackAdded:
+			if e.Track != nil {
+				p.askLayer(*e.Track)
 			}
 		case sfu.TypeOffer:
 			if err := p.answer(e); err != nil && p.ctx.Err() == nil {
@@ -231,6 +276,18 @@ func (p *loadPeer) readLoop() {
 		case sfu.TypeEnded:
 			return
 		}
+	}
+}
+
+// askLayer asks for this subscriber's layer of a simulcast camera (the
+// server forwards the highest until told otherwise).
+func (p *loadPeer) askLayer(t sfu.TrackInfo) {
+	if p.publisher || !t.Simulcast || t.Source != sfu.SourceCamera {
+		return
+	}
+	p.simulcast.Store(true)
+	if p.quality != "" && p.quality != sfu.QualityHigh {
+		_ = p.send(sfu.Message{V: sfu.ProtocolVersion, Type: sfu.TypeLayer, Track: t.ID, Quality: p.quality})
 	}
 }
 
@@ -249,9 +306,24 @@ func (p *loadPeer) answer(e sfu.Event) error {
 			if err != nil {
 				return err
 			}
-			if tr == p.video {
-				p.wg.Go(func() { p.readPLI(t.Sender()) })
+			if tr != p.video {
+				continue
 			}
+			if len(p.layers) == 0 {
+				p.wg.Go(func() { p.readPLI(t.Sender().ReadRTCP, 0) })
+				continue
+			}
+			for _, l := range p.layers[1:] {
+				if err := t.Sender().AddEncoding(l); err != nil {
+					return err
+				}
+			}
+			for i, rid := range simulcastRIDs {
+				p.wg.Go(func() {
+					p.readPLI(func() ([]rtcp.Packet, interceptor.Attributes, error) { return t.Sender().ReadSimulcastRTCP(rid) }, i)
+				})
+			}
+			p.videoTr = t
 		}
 		p.attached = true
 	}
@@ -271,30 +343,77 @@ func (p *loadPeer) answer(e sfu.Event) error {
 	case <-p.ctx.Done():
 		return nil
 	}
-	if err := p.send(sfu.Message{V: sfu.ProtocolVersion, Type: sfu.TypeAnswer, SDP: p.pc.LocalDescription().SDP}); err != nil {
+	sdp := p.pc.LocalDescription().SDP
+	if len(p.layers) > 0 {
+		sdp = dropRecvSimulcast(sdp)
+	}
+	if err := p.send(sfu.Message{V: sfu.ProtocolVersion, Type: sfu.TypeAnswer, SDP: sdp}); err != nil {
 		return err
 	}
 	if attach {
 		p.sending.Store(true)
-		p.wg.Go(p.sendVideo)
+		if len(p.layers) > 0 {
+			ext := sdpExtmap(e.SDP)
+			mid, rid := ext["urn:ietf:params:rtp-hdrext:sdes:mid"], ext["urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"]
+			if mid == 0 || rid == 0 {
+				return fmt.Errorf("the offer has no mid or rtp-stream-id header extension")
+			}
+			for i := range p.layers {
+				p.wg.Go(func() { p.sendLayer(i, p.videoTr.Mid(), mid, rid) })
+			}
+		} else {
+			p.wg.Go(p.sendVideo)
+		}
 		p.wg.Go(p.sendAudio)
 	}
 	return nil
 }
 
-func (p *loadPeer) readPLI(s *webrtc.RTPSender) {
+// readPLI reads the RTCP of layer i (of the only layer without simulcast)
+// and asks that layer for a keyframe on a PLI or FIR.
+func (p *loadPeer) readPLI(read func() ([]rtcp.Packet, interceptor.Attributes, error), i int) {
 	for {
-		pkts, _, err := s.ReadRTCP()
+		pkts, _, err := read()
 		if err != nil {
 			return
 		}
 		for _, pkt := range pkts {
 			switch pkt.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				p.keyframe.Store(true)
+				p.keyframe[i].Store(true)
 			}
 		}
 	}
+}
+
+// dropRecvSimulcast removes the "a=rid:… recv" and "a=simulcast:recv"
+// lines pion as answerer echoes from the server's offer: a browser answers
+// with its send RIDs only, and so should the publisher.
+func dropRecvSimulcast(sdp string) string {
+	var lines []string
+	for l := range strings.SplitSeq(sdp, "\r\n") {
+		if strings.HasPrefix(l, "a=rid:") && strings.HasSuffix(l, " recv") || strings.HasPrefix(l, "a=simulcast:recv") {
+			continue
+		}
+		lines = append(lines, l)
+	}
+	return strings.Join(lines, "\r\n")
+}
+
+// sdpExtmap returns the header extension ids an SDP maps, by URI.
+func sdpExtmap(sdp string) map[string]uint8 {
+	ids := map[string]uint8{}
+	for l := range strings.SplitSeq(sdp, "\r\n") {
+		f := strings.Fields(strings.TrimPrefix(l, "a=extmap:"))
+		if len(f) < 2 || !strings.HasPrefix(l, "a=extmap:") {
+			continue
+		}
+		id, _, _ := strings.Cut(f[0], "/")
+		if n, err := strconv.ParseUint(id, 10, 8); err == nil {
+			ids[f[1]] = uint8(n)
+		}
+	}
+	return ids
 }
 
 // sendVideo sends 30 frames a second sized for --kbps: a keyframe every 2 s
@@ -315,7 +434,7 @@ func (p *loadPeer) sendVideo() {
 			return
 		case <-t.C:
 		}
-		key := n%loadKeyEvery == 0 || p.keyframe.Swap(false)
+		key := n%loadKeyEvery == 0 || p.keyframe[0].Swap(false)
 		if key {
 			n = 0
 		}
@@ -323,7 +442,7 @@ func (p *loadPeer) sendVideo() {
 		if key {
 			size = inter * loadKeyScale
 		}
-		frame := vp8Frame(noise[:size], key)
+		frame := vp8Frame(noise[:size], key, 640)
 		for _, pkt := range pz.Packetize(frame, 90000/loadFPS) {
 			if err := p.video.WriteRTP(pkt); err != nil {
 				return
@@ -332,10 +451,46 @@ func (p *loadPeer) sendVideo() {
 	}
 }
 
+// sendLayer sends layer i of a simulcast camera as sendVideo does, at its
+// share of --kbps, its RID and the transceiver's mid in header extensions
+// (RFC 8852) and its keyframes sized for the layer.
+func (p *loadPeer) sendLayer(i int, mid string, midID, ridID uint8) {
+	bytesPerS := p.run.cfg.Kbps * 1000 / 8 * simulcastShare[i] / 16
+	inter := max(bytesPerS*2/(loadKeyEvery-1+loadKeyScale), 20)
+	pz := rtp.NewPacketizer(loadMTU, 96, 0, &codecs.VP8Payloader{EnablePictureID: true}, rtp.NewRandomSequencer(), 90000)
+	noise := make([]byte, inter*loadKeyScale)
+	rand.Read(noise)
+	t := time.NewTicker(time.Second / loadFPS)
+	defer t.Stop()
+	for n := 0; ; n++ {
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-t.C:
+		}
+		key := n%loadKeyEvery == 0 || p.keyframe[i].Swap(false)
+		if key {
+			n = 0
+		}
+		size := inter
+		if key {
+			size = inter * loadKeyScale
+		}
+		frame := vp8Frame(noise[:size], key, simulcastWidth[i])
+		for _, pkt := range pz.Packetize(frame, 90000/loadFPS) {
+			_ = pkt.Header.SetExtension(midID, []byte(mid))
+			_ = pkt.Header.SetExtension(ridID, []byte(simulcastRIDs[i]))
+			if err := p.layers[i].WriteRTP(pkt); err != nil {
+				return
+			}
+		}
+	}
+}
+
 // vp8Frame writes a VP8 frame header over buf (RFC 6386 §9.1): the 3-byte
 // frame tag (P = 0 for a keyframe, version 0, shown, first partition size)
-// and, for a keyframe, the start code and a 640×360 size.
-func vp8Frame(buf []byte, key bool) []byte {
+// and, for a keyframe, the start code and a width × width·9/16 size.
+func vp8Frame(buf []byte, key bool, width int) []byte {
 	size := len(buf) - 10
 	tag := uint32(size)<<5 | 1<<4 // show_frame
 	if !key {
@@ -343,7 +498,8 @@ func vp8Frame(buf []byte, key bool) []byte {
 	}
 	buf[0], buf[1], buf[2] = byte(tag), byte(tag>>8), byte(tag>>16)
 	if key {
-		copy(buf[3:], []byte{0x9d, 0x01, 0x2a, 640 & 0xff, 640 >> 8, 360 & 0xff, 360 >> 8})
+		height := width * 9 / 16
+		copy(buf[3:], []byte{0x9d, 0x01, 0x2a, byte(width), byte(width >> 8), byte(height), byte(height >> 8)})
 	}
 	return buf
 }
@@ -398,34 +554,38 @@ func (p *loadPeer) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 			if p.firstVideo.Load() == 0 {
 				p.firstVideo.CompareAndSwap(0, int64(max(time.Since(p.joinedAt), 1)))
 			}
-			if p.firstFrame.Load() == 0 && vp8KeyframeStart(buf[hn:n]) {
+			if i := vp8KeyframeStart(buf[hn:n]); i > 0 {
 				p.firstFrame.CompareAndSwap(0, int64(max(time.Since(p.joinedAt), 1)))
+				if w := vp8Width(buf[hn+i : n]); w > 0 {
+					p.layerWidth.Store(int32(w))
+				}
 			}
 		}
 	})
 }
 
-// vp8KeyframeStart reports whether payload is the first packet of a VP8
-// keyframe: the payload descriptor's S bit with partition 0 (RFC 7741 §4.2),
-// then a frame tag whose P bit is 0 (RFC 6386 §9.1).
-func vp8KeyframeStart(b []byte) bool {
+// vp8KeyframeStart returns where the VP8 frame starts when payload is the
+// first packet of a keyframe, 0 otherwise: the payload descriptor's S bit
+// with partition 0 (RFC 7741 §4.2), then a frame tag whose P bit is 0 (RFC
+// 6386 §9.1).
+func vp8KeyframeStart(b []byte) int {
 	if len(b) < 1 {
-		return false
+		return 0
 	}
 	d := b[0]
 	if d&0x10 == 0 || d&0x07 != 0 {
-		return false
+		return 0
 	}
 	i := 1
 	if d&0x80 != 0 { // X: extension byte
 		if len(b) <= i {
-			return false
+			return 0
 		}
 		x := b[i]
 		i++
 		if x&0x80 != 0 { // I: picture id, 7 or 15 bits
 			if len(b) <= i {
-				return false
+				return 0
 			}
 			if b[i]&0x80 != 0 {
 				i++
@@ -439,7 +599,19 @@ func vp8KeyframeStart(b []byte) bool {
 			i++
 		}
 	}
-	return len(b) > i && b[i]&0x01 == 0
+	if len(b) > i && b[i]&0x01 == 0 {
+		return i
+	}
+	return 0
+}
+
+// vp8Width returns the width a keyframe announces after its start code
+// (RFC 6386 §9.1), 0 when frame is too short or has none.
+func vp8Width(frame []byte) int {
+	if len(frame) < 10 || frame[3] != 0x9d || frame[4] != 0x01 || frame[5] != 0x2a {
+		return 0
+	}
+	return int(frame[6]) | int(frame[7]&0x3f)<<8
 }
 
 // seqStats counts a stream's packets and the span of its sequence numbers
@@ -520,6 +692,16 @@ func (r *sfuRun) summarise(sum *sfuSummary) {
 		}
 		if p.gotAudio.Load() {
 			sum.SubscribersWithAudio++
+		}
+		if p.simulcast.Load() {
+			sum.SimulcastNegotiated = true
+			if sum.Layers == nil {
+				sum.Layers, sum.LayersRequested = map[string]int{}, map[string]int{}
+			}
+			sum.LayersRequested[p.quality]++
+			if i := slices.Index(simulcastWidth[:], int(p.layerWidth.Load())); i >= 0 {
+				sum.Layers[sfuQualities[i]]++
+			}
 		}
 		p.rmu.Lock()
 		for _, st := range p.streams {

@@ -7,6 +7,11 @@
 // <video> tiles (a screen share large, cameras beside it); remote audio plays
 // in hidden <audio> elements. Text is only ever set with textContent.
 //
+// Simulcast: the server's offer asks for the camera in three layers (RIDs q,
+// h, f); when the browser answers with them, the page sizes them (a quarter,
+// half and full resolution) and caps their bit rates. Each remote simulcast
+// camera tile asks, with "layer", for the quality its rendered width needs.
+//
 // The teacher (moderator) publishes the camera and microphone, a screen
 // share, or both; sees the hand queue, the waiting room and the participant
 // list with their controls, and the roll call. A pupil raises a hand; given
@@ -192,11 +197,15 @@ function start(root) {
       case 'track_added':
         tracks.set(m.track.id, m.track);
         for (const el of videos.querySelectorAll('[data-track]')) {
-          if (el.dataset.track === m.track.id) placeTile(el, m.track);
+          if (el.dataset.track !== m.track.id) continue;
+          placeTile(el, m.track);
+          const v = el.querySelector('video');
+          if (v) askLayer(v);
         }
         break;
       case 'track_removed':
         tracks.delete(m.track.id);
+        layerSent.delete(m.track.id);
         removeMedia(m.track.id);
         break;
       case 'hands':
@@ -302,8 +311,9 @@ function start(root) {
     pc = null;
     for (const s of Object.keys(senders)) delete senders[s];
     queue = Promise.resolve();
-    for (const el of videos.querySelectorAll('[data-track]')) el.remove();
+    for (const el of videos.querySelectorAll('[data-track]')) dropTile(el);
     for (const el of root.querySelectorAll('audio[data-track]')) el.remove();
+    layerSent.clear(); // a new connection starts on the high layers
   }
 
   async function answer(m) {
@@ -327,6 +337,7 @@ function start(root) {
     if (peer === pc) send({ type: 'answer', sdp: peer.localDescription.sdp });
     // A screen share stays sharp: the encoder lowers the frame rate, never
     // the resolution, when bandwidth is short.
+    if (attached.includes('camera')) await layerCamera(senders.camera);
     if (attached.includes('screen')) {
       try {
         const sender = senders.screen;
@@ -336,6 +347,31 @@ function start(root) {
       } catch (err) {
         console.warn('live: screen parameters', err);
       }
+    }
+  }
+
+  // simulcastEncodings: the camera's layers, lowest first (RIDs of
+  // docs/sfu.md). The server makes the offer, so the page cannot pass
+  // sendEncodings to addTransceiver: the browser takes the RIDs from the
+  // offer, and setParameters gives them these sizes and bit rates.
+  const simulcastEncodings = {
+    q: { scaleResolutionDownBy: 4, maxBitrate: 150000 },
+    h: { scaleResolutionDownBy: 2, maxBitrate: 500000 },
+    f: { scaleResolutionDownBy: 1, maxBitrate: 1500000 },
+  };
+
+  // layerCamera sizes the camera sender's three layers when the browser
+  // negotiated them; with one encoding (no simulcast support, or an answer
+  // without RIDs) the sender is left as it is.
+  async function layerCamera(sender) {
+    try {
+      const params = sender.getParameters();
+      const encs = params.encodings || [];
+      if (encs.length < 3 || !encs.every((e) => simulcastEncodings[e.rid])) return;
+      for (const e of encs) Object.assign(e, simulcastEncodings[e.rid]);
+      await sender.setParameters(params);
+    } catch (err) {
+      console.warn('live: camera layers', err);
     }
   }
 
@@ -442,6 +478,41 @@ function start(root) {
     fig.append(v, cap);
     videos.append(fig);
     placeTile(fig, info || { source: 'camera', user: '' });
+    if (info?.source !== 'screen') tileSizes.observe(v);
+  }
+
+  // ---- simulcast layers --------------------------------------------------
+  //
+  // A camera tile asks for the layer its width needs (in device pixels):
+  // under 320 the low one, under 640 the medium, else the high one. Sizes
+  // are read by a ResizeObserver and sent 300 ms after the last change;
+  // only a simulcast camera gets "layer" (the server answers not_found for
+  // another track).
+  const layerSent = new Map(); // track id → quality last sent
+  const layerTimers = new Map(); // <video> → debounce timer
+  const tileSizes = new ResizeObserver((entries) => {
+    for (const entry of entries) {
+      const v = entry.target;
+      clearTimeout(layerTimers.get(v));
+      if (!v.isConnected) {
+        tileSizes.unobserve(v);
+        layerTimers.delete(v);
+        continue;
+      }
+      layerTimers.set(v, setTimeout(() => { layerTimers.delete(v); askLayer(v); }, 300));
+    }
+  });
+
+  function askLayer(v) {
+    const id = v.closest('[data-track]')?.dataset.track;
+    const info = id && tracks.get(id);
+    if (!v.isConnected || !info || !info.simulcast || info.source !== 'camera') return;
+    const width = v.getBoundingClientRect().width * (window.devicePixelRatio || 1);
+    const q = width < 320 ? 'low' : width < 640 ? 'medium' : 'high';
+    // The server starts each subscriber on the high layer.
+    if ((layerSent.get(id) || 'high') === q) return;
+    layerSent.set(id, q);
+    send({ type: 'layer', track: id, quality: q });
   }
 
   function offerSound() {
@@ -456,8 +527,18 @@ function start(root) {
 
   function removeMedia(id) {
     for (const el of root.querySelectorAll('[data-track]')) {
-      if (el.dataset.track === id) el.remove();
+      if (el.dataset.track === id) dropTile(el);
     }
+  }
+
+  function dropTile(el) {
+    const v = el.querySelector?.('video');
+    if (v) {
+      tileSizes.unobserve(v);
+      clearTimeout(layerTimers.get(v));
+      layerTimers.delete(v);
+    }
+    el.remove();
   }
 
   function showLocal(source) {
