@@ -43,6 +43,7 @@ func (s *Server) filesAPI(r chi.Router) {
 	r.With(small).Patch("/items/{id}", s.apiFileUpdate)
 	r.With(small).Delete("/items/{id}", s.apiFileDelete)
 	r.Get("/items/{id}/content", s.apiFileContent)
+	r.With(small).Get("/items/{id}/thumbnail", s.apiFileThumbnail)
 	r.With(small).Post("/items/{id}/copy", s.apiFileCopy)
 	r.With(small).Post("/items/{id}/restore", s.apiFileRestore)
 	r.With(small).Post("/items/{id}/purge", s.apiFilePurge)
@@ -133,6 +134,8 @@ func fileFailure(err error) (int, string, string) {
 		return http.StatusRequestEntityTooLarge, "too_large", "Le fichier est trop gros (100 Mo au plus en un envoi, 2 Go en envoi par morceaux)."
 	case errors.Is(err, files.ErrBadContent):
 		return http.StatusUnsupportedMediaType, "bad_content", "Le contenu de ce fichier ne correspond pas à son nom (par exemple une page web nommée « .png ») : il a été refusé."
+	case errors.Is(err, files.ErrNoThumbnail):
+		return http.StatusUnsupportedMediaType, "no_thumbnail", "Pas de vignette pour ce fichier : seules les images JPEG, PNG et GIF de taille raisonnable en ont une."
 	case errors.Is(err, files.ErrInterrupted):
 		return http.StatusBadRequest, "interrupted", "L'envoi a été interrompu avant la fin : rien n'a été enregistré. Réessayez."
 	case errors.As(err, &mp):

@@ -112,3 +112,41 @@ func contentDisposition(inline bool, name string) string {
 	}
 	return kind + `; filename="` + ascii.String() + `"; filename*=UTF-8''` + ext.String()
 }
+
+// apiFileThumbnail sends a small JPEG or PNG of an image file (?size=128 or
+// 256, the default), made once per version and cached in the store. It is
+// an image made by Préau, not the user's bytes, and is cached by the
+// browser for a day: the pages add the version's date to its URL.
+func (s *Server) apiFileThumbnail(w http.ResponseWriter, r *http.Request) {
+	id, ok := idParam(r, "id")
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	size := files.MaxThumbnail
+	if v := r.URL.Query().Get("size"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			s.notFound(w, r)
+			return
+		}
+		size = n
+	}
+	th, err := s.cfg.Files.Thumbnail(r.Context(), currentUser(r).Principal, id, size)
+	if err != nil {
+		s.fileError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", th.ContentType)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cache-Control", "private, max-age=86400")
+	h.Set("ETag", th.ETag)
+	if match := r.Header.Get("If-None-Match"); match != "" && match == th.ETag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(len(th.Data)))
+	w.Write(th.Data)
+}

@@ -182,11 +182,16 @@ func newID() string {
 }
 
 // dropKeys deletes contents no row points to any more, after a commit (or a
-// failed one). A failure only leaves an orphan, logged.
+// failed one), with their cached thumbnails. A failure only leaves an
+// orphan, logged.
 func (s *Service) dropKeys(keys ...string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	var all []string
 	for _, k := range keys {
+		all = append(append(all, k), thumbKeys(k)...)
+	}
+	for _, k := range all {
 		if err := s.store.Delete(ctx, k); err != nil {
 			s.log.Warn("files: delete content", "key", k, "err", err)
 		}
