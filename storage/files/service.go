@@ -98,6 +98,9 @@ type Service struct {
 	dir   *directory.Store
 	cfg   Config
 	log   *slog.Logger
+	// thumbs bounds the thumbnails decoded at once: a 40-megapixel image
+	// takes ≈ 160 MB while it is shrunk.
+	thumbs chan struct{}
 }
 
 // New returns the service. The store is also used as a storage.Uploader for
@@ -130,7 +133,8 @@ func New(d *db.DB, store storage.Store, cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{db: d, store: store, dir: directory.New(d), cfg: cfg, log: cfg.Logger}
+	s := &Service{db: d, store: store, dir: directory.New(d), cfg: cfg, log: cfg.Logger,
+		thumbs: make(chan struct{}, maxThumbDecodes)}
 	s.up, _ = store.(storage.Uploader)
 	return s
 }

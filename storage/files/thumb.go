@@ -32,6 +32,7 @@ const (
 	maxThumbCached  = 1 << 20  // bytes read back from the cache
 	thumbSmallSide  = 128
 	thumbSamplesMax = 4 // samples per axis averaged into a thumbnail pixel
+	maxThumbDecodes = 2 // images decoded at once per node (≈ 160 MB each at most)
 )
 
 // thumbSizes are the sizes made, so that a version has at most this many
@@ -84,6 +85,14 @@ func (s *Service) Thumbnail(ctx context.Context, p *identity.Principal, id int64
 	etag := `"` + key[len("t/"):] + `"`
 	if b, ok := s.cachedThumb(ctx, key); ok {
 		return Thumb{Data: b, ContentType: Sniff(b), ETag: etag}, nil
+	}
+	// Decoding is the costly part: wait for one of a few slots, so that a
+	// page of large photos (or a crafted file) cannot take the node's memory.
+	select {
+	case s.thumbs <- struct{}{}:
+		defer func() { <-s.thumbs }()
+	case <-ctx.Done():
+		return Thumb{}, ctx.Err()
 	}
 	body, err := s.store.Get(ctx, d.Key, 0, -1)
 	if err != nil {
