@@ -128,12 +128,21 @@ func runLoadtest(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if cfg.JSON {
-		enc := json.NewEncoder(os.Stdout)
+	return writeSummary(os.Stdout, cfg.JSON, sum)
+}
+
+// summary is what a load tool prints at the end of a run.
+type summary interface{ print(io.Writer) }
+
+// writeSummary prints s for people, or as indented JSON (whose field names
+// are a stable contract) when asJSON is set.
+func writeSummary(w io.Writer, asJSON bool, s summary) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(sum)
+		return enc.Encode(s)
 	}
-	sum.print(os.Stdout)
+	s.print(w)
 	return nil
 }
 

@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -202,13 +201,7 @@ func runLoadtestFiles(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	if cfg.JSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(sum)
-	}
-	sum.print(stdout)
-	return nil
+	return writeSummary(stdout, cfg.JSON, sum)
 }
 
 // loadtestFiles runs the whole load. Errors during the phases are counted,

@@ -191,13 +191,7 @@ func runLoadtestSFU(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	if cfg.JSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(sum)
-	}
-	sum.print(stdout)
-	return nil
+	return writeSummary(stdout, cfg.JSON, sum)
 }
 
 // sfuSetup is the answer of POST /api/v1/live/loadtest.
