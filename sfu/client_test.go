@@ -100,38 +100,7 @@ var clientAPI = func() *webrtc.API {
 // dial connects and sends the join; it does not wait for "joined".
 func (ts *testServer) dial(t *testing.T, name, room, grant string) *testClient {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ws, _, err := websocket.Dial(ctx, ts.url, nil)
-	if err != nil {
-		cancel()
-		t.Fatalf("%s: dial: %v", name, err)
-	}
-	ws.SetReadLimit(1 << 20)
-	pc, err := clientAPI.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &testClient{t: t, name: name, ws: ws, pc: pc, ctx: ctx, stop: cancel,
-		pending: map[string]*webrtc.TrackLocalStaticSample{}, packets: map[string]*atomic.Int64{}, kinds: map[string]string{}}
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		n := &atomic.Int64{}
-		c.mu.Lock()
-		c.packets[tr.ID()] = n
-		c.kinds[tr.ID()] = tr.Kind().String()
-		c.mu.Unlock()
-		c.wg.Go(func() {
-			for {
-				if _, _, err := tr.ReadRTP(); err != nil {
-					return
-				}
-				n.Add(1)
-			}
-		})
-	})
-	c.wg.Go(c.readLoop)
-	c.sendMsg(Message{V: 1, Type: TypeJoin, Room: room, Grant: grant})
-	t.Cleanup(c.close)
-	return c
+	return ts.dialWith(t, clientAPI, webrtc.Configuration{}, name, room, grant)
 }
 
 func (c *testClient) close() {
