@@ -416,46 +416,28 @@ func sdpExtmap(sdp string) map[string]uint8 {
 	return ids
 }
 
-// sendVideo sends 30 frames a second sized for --kbps: a keyframe every 2 s
-// (four times an interframe) and at once after a PLI. Frames are valid VP8
-// frame headers (RFC 6386 §9.1) over random bytes, packetized by pion's VP8
-// payloader (RFC 7741).
+// sendVideo sends the camera without simulcast: all of --kbps, 640 px wide.
 func (p *loadPeer) sendVideo() {
-	bytesPerS := p.run.cfg.Kbps * 1000 / 8
-	inter := max(bytesPerS*2/(loadKeyEvery-1+loadKeyScale), 20)
-	pz := rtp.NewPacketizer(loadMTU, 96, 0, &codecs.VP8Payloader{EnablePictureID: true}, rtp.NewRandomSequencer(), 90000)
-	noise := make([]byte, inter*loadKeyScale)
-	rand.Read(noise)
-	t := time.NewTicker(time.Second / loadFPS)
-	defer t.Stop()
-	for n := 0; ; n++ {
-		select {
-		case <-p.ctx.Done():
-			return
-		case <-t.C:
-		}
-		key := n%loadKeyEvery == 0 || p.keyframe[0].Swap(false)
-		if key {
-			n = 0
-		}
-		size := inter
-		if key {
-			size = inter * loadKeyScale
-		}
-		frame := vp8Frame(noise[:size], key, 640)
-		for _, pkt := range pz.Packetize(frame, 90000/loadFPS) {
-			if err := p.video.WriteRTP(pkt); err != nil {
-				return
-			}
-		}
-	}
+	p.sendVP8(p.video, p.run.cfg.Kbps*1000/8, 640, &p.keyframe[0], nil)
 }
 
-// sendLayer sends layer i of a simulcast camera as sendVideo does, at its
-// share of --kbps, its RID and the transceiver's mid in header extensions
-// (RFC 8852) and its keyframes sized for the layer.
+// sendLayer sends layer i of a simulcast camera at its share of --kbps and
+// its width, with its RID and the transceiver's mid in header extensions
+// (RFC 8852).
 func (p *loadPeer) sendLayer(i int, mid string, midID, ridID uint8) {
-	bytesPerS := p.run.cfg.Kbps * 1000 / 8 * simulcastShare[i] / 16
+	p.sendVP8(p.layers[i], p.run.cfg.Kbps*1000/8*simulcastShare[i]/16, simulcastWidth[i], &p.keyframe[i],
+		func(pkt *rtp.Packet) {
+			_ = pkt.Header.SetExtension(midID, []byte(mid))
+			_ = pkt.Header.SetExtension(ridID, []byte(simulcastRIDs[i]))
+		})
+}
+
+// sendVP8 sends 30 frames a second sized for bytesPerS to track: a keyframe
+// every 2 s (four times an interframe) and at once after a PLI (keyframe
+// set). Frames are valid VP8 frame headers (RFC 6386 §9.1) announcing width,
+// over random bytes, packetized by pion's VP8 payloader (RFC 7741); tag, if
+// set, adds header extensions to each packet.
+func (p *loadPeer) sendVP8(track *webrtc.TrackLocalStaticRTP, bytesPerS, width int, keyframe *atomic.Bool, tag func(*rtp.Packet)) {
 	inter := max(bytesPerS*2/(loadKeyEvery-1+loadKeyScale), 20)
 	pz := rtp.NewPacketizer(loadMTU, 96, 0, &codecs.VP8Payloader{EnablePictureID: true}, rtp.NewRandomSequencer(), 90000)
 	noise := make([]byte, inter*loadKeyScale)
@@ -468,7 +450,7 @@ func (p *loadPeer) sendLayer(i int, mid string, midID, ridID uint8) {
 			return
 		case <-t.C:
 		}
-		key := n%loadKeyEvery == 0 || p.keyframe[i].Swap(false)
+		key := n%loadKeyEvery == 0 || keyframe.Swap(false)
 		if key {
 			n = 0
 		}
@@ -476,11 +458,12 @@ func (p *loadPeer) sendLayer(i int, mid string, midID, ridID uint8) {
 		if key {
 			size = inter * loadKeyScale
 		}
-		frame := vp8Frame(noise[:size], key, simulcastWidth[i])
+		frame := vp8Frame(noise[:size], key, width)
 		for _, pkt := range pz.Packetize(frame, 90000/loadFPS) {
-			_ = pkt.Header.SetExtension(midID, []byte(mid))
-			_ = pkt.Header.SetExtension(ridID, []byte(simulcastRIDs[i]))
-			if err := p.layers[i].WriteRTP(pkt); err != nil {
+			if tag != nil {
+				tag(pkt)
+			}
+			if err := track.WriteRTP(pkt); err != nil {
 				return
 			}
 		}
