@@ -183,21 +183,8 @@ func (c *testClient) answer(e Event) error {
 		})
 		c.wg.Go(func() { c.sendSamples(tr) })
 	}
-	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: e.SDP}); err != nil {
+	if done, err := answerOffer(c.ctx, c.pc, e.SDP); done || err != nil {
 		return err
-	}
-	ans, err := c.pc.CreateAnswer(nil)
-	if err != nil {
-		return err
-	}
-	gathered := webrtc.GatheringCompletePromise(c.pc)
-	if err := c.pc.SetLocalDescription(ans); err != nil {
-		return err
-	}
-	select {
-	case <-gathered:
-	case <-c.ctx.Done():
-		return nil
 	}
 	if len(attach) > 0 && c.beforeAnswer != nil {
 		c.beforeAnswer()
@@ -340,5 +327,28 @@ func checkLeaks(t *testing.T, before int) {
 			t.Fatalf("goroutines: %d, before: %d\n%s", runtime.NumGoroutine(), before, buf[:n])
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// answerOffer sets the server's offer, answers it and waits until ICE
+// gathering is complete, so the local description holds every candidate.
+// done is true when ctx ended first (the client is closing).
+func answerOffer(ctx context.Context, pc *webrtc.PeerConnection, offer string) (done bool, err error) {
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return false, err
+	}
+	ans, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return false, err
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(ans); err != nil {
+		return false, err
+	}
+	select {
+	case <-gathered:
+		return false, nil
+	case <-ctx.Done():
+		return true, nil
 	}
 }

@@ -446,21 +446,8 @@ func (p *simPublisher) answer(e Event) error {
 			p.attached = true
 		}
 	}
-	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: e.SDP}); err != nil {
+	if done, err := answerOffer(p.ctx, p.pc, e.SDP); done || err != nil {
 		return err
-	}
-	ans, err := p.pc.CreateAnswer(nil)
-	if err != nil {
-		return err
-	}
-	gathered := webrtc.GatheringCompletePromise(p.pc)
-	if err := p.pc.SetLocalDescription(ans); err != nil {
-		return err
-	}
-	select {
-	case <-gathered:
-	case <-p.ctx.Done():
-		return nil
 	}
 	var lines []string
 	for l := range strings.SplitSeq(p.pc.LocalDescription().SDP, "\r\n") {
