@@ -18,11 +18,14 @@ import (
 // "Pièces jointes" folder, is sent by id in the WebSocket's send frame; the
 // conversation's members download it here, by membership.
 
-// chatFiles adapts the Documents to chat.FileResolver.
-type chatFiles struct{ f *files.Service }
+// ChatFiles adapts the Documents to chat.FileResolver: main hands it to the
+// hub with chat.Hub.SetFiles so that messages may carry attachments.
+type ChatFiles struct{ Files *files.Service }
 
-func (c chatFiles) ResolveAttachment(ctx context.Context, p *identity.Principal, id int64) (chat.Attachment, error) {
-	a, err := c.f.Attachable(ctx, p, id)
+// ResolveAttachment checks that p may read the file and describes its
+// current version.
+func (c ChatFiles) ResolveAttachment(ctx context.Context, p *identity.Principal, id int64) (chat.Attachment, error) {
+	a, err := c.Files.Attachable(ctx, p, id)
 	if err != nil {
 		return chat.Attachment{}, err
 	}
@@ -30,9 +33,6 @@ func (c chatFiles) ResolveAttachment(ctx context.Context, p *identity.Principal,
 }
 
 func (s *Server) attachmentPages(r chi.Router) {
-	if s.cfg.ChatHub != nil && s.cfg.Files != nil {
-		s.cfg.ChatHub.SetFiles(chatFiles{s.cfg.Files})
-	}
 	r.Get("/messagerie/{id}/pieces-jointes/{seq}/{n}", s.attachmentDownload)
 	// Raw body, ≤ 10 MiB: its own limit rather than MaxBody.
 	r.Post("/messagerie/{id}/pieces-jointes", s.attachmentUpload)

@@ -44,6 +44,7 @@ func TestMessageAttachments(t *testing.T) {
 			broker.Close()
 		})
 		fsvc := files.New(d, st, files.Config{})
+		hub.SetFiles(ChatFiles{fsvc})
 		srv, _ := newServer(t, d, Config{Files: fsvc, Chat: store, ChatHub: hub}, testLogger(t))
 		h := srv.Handler()
 		teacher, lea, hugo := f.session(t, f.teacher), f.session(t, f.lea), f.session(t, f.hugo)

@@ -206,6 +206,7 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 	}
 	filesSvc := files.New(d, content, files.Config{Logger: log.With("module", "files")})
 	hub := chat.NewHub(chatCfg, store, broker, log)
+	hub.SetFiles(web.ChatFiles{Files: filesSvc}) // attachments come from Documents
 
 	// Live lessons: the SFU, its grant key and its one UDP port.
 	live, err := newLive(cfg, log)
