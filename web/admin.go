@@ -37,20 +37,25 @@ func (s *Server) adminPages(r chi.Router) {
 		r.Post("/admin/personnes/{id}/classe", s.adminMovePupil)
 		r.Post("/admin/personnes/{id}/responsables", s.adminLinkGuardian)
 		r.Post("/admin/personnes/{id}/responsables/{parent}/retirer", s.adminUnlinkGuardian)
+		r.Post("/admin/personnes/{id}/quota", s.adminSetPersonQuota)
+		r.Post("/admin/classes/{id}/quota", s.adminSetClassQuota)
+		r.Get("/admin/quotas", s.adminQuotasPage)
+		r.Post("/admin/quotas", s.adminSetQuotas)
 	})
 }
 
 // AdminNav is what every administration page needs for its menu
 // (templates/_admin_nav.html): which entries to show and which is current.
 type AdminNav struct {
-	Current         string // "etablissements", "personnes", "nouvelle", "import" or ""
+	Current         string // "etablissements", "personnes", "nouvelle", "import", "quotas" or ""
 	CanCreatePerson bool
 	CanImport       bool
+	CanQuotas       bool // the Documents quota defaults (the ENT administrator)
 }
 
 func navFor(u *user, current string) AdminNav {
 	return AdminNav{Current: current, CanCreatePerson: u.CanAny(identity.Person, identity.Create),
-		CanImport: u.CanAny(identity.Import, identity.Create)}
+		CanImport: u.CanAny(identity.Import, identity.Create), CanQuotas: global(u)}
 }
 
 // adminUser returns the signed-in user when they may reach the

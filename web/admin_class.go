@@ -204,6 +204,7 @@ type classPageData struct {
 	Teachings    []teachingRow
 	NotActivated int
 	CanCodes     bool
+	Quota        *quotaCard
 }
 
 func classTarget(c directory.Class) identity.Target {
@@ -243,6 +244,13 @@ func (s *Server) classView(r *http.Request, u *user, c directory.Class) (view, e
 	}
 	d := classPageData{AdminNav: navFor(u, ""), Class: c, Structure: st, Pupils: pupils,
 		CanCodes: u.Can(identity.Activation, identity.Create, classTarget(c))}
+	action := ""
+	if s.cfg.Files != nil && adminCan(u, []identity.Target{classTarget(c)}, identity.Quota, identity.Update) {
+		action = "/admin/classes/" + strconv.FormatInt(c.ID, 10) + "/quota"
+	}
+	if d.Quota, err = s.quotaCardFor(ctx, u, "class", c.ID, action); err != nil {
+		return view{}, err
+	}
 	for _, p := range pupils {
 		if needsCode(p.Person) {
 			d.NotActivated++
@@ -280,8 +288,11 @@ func (s *Server) adminClassPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if r.URL.Query().Get("ok") == "creee" {
+	switch r.URL.Query().Get("ok") {
+	case "creee":
 		v.Flash = "La classe a été créée."
+	case "quota":
+		v.Flash = "Le quota de l'espace Documents de la classe est enregistré."
 	}
 	s.render(w, r, http.StatusOK, "admin_class", v)
 }

@@ -107,6 +107,7 @@ func (s *Server) adminPeople(w http.ResponseWriter, r *http.Request) {
 // personRights says what u may do on a person's record.
 type personRights struct {
 	Update, Reset, Disable, Link, Unlink, Move bool
+	Quota                                      bool // sets the person's Documents quota
 }
 
 // adminSubject is a person as the administration pages see them.
@@ -154,6 +155,7 @@ func (s *Server) adminPerson(w http.ResponseWriter, r *http.Request, u *user) (a
 	}
 	sub.Rights.Disable = sub.Rights.Update && !self
 	sub.Rights.Move = sub.Rights.Update && pupil
+	sub.Rights.Quota = s.cfg.Files != nil && adminCan(u, sub.Targets, identity.Quota, identity.Update)
 	return sub, true
 }
 
@@ -243,6 +245,7 @@ type personPageData struct {
 	CodeExpires  time.Time
 	Guardian     string
 	Relation     string
+	Quota        *quotaCard
 }
 
 // personView builds a person's record page; form is nil to show the stored
@@ -309,6 +312,13 @@ func (s *Server) personView(r *http.Request, u *user, sub adminSubject, form *pe
 			return view{}, err
 		}
 	}
+	action := ""
+	if sub.Rights.Quota {
+		action = "/admin/personnes/" + strconv.FormatInt(sub.ID, 10) + "/quota"
+	}
+	if d.Quota, err = s.quotaCardFor(ctx, u, "person", sub.ID, action); err != nil {
+		return view{}, err
+	}
 	return view{Title: p.FullName(), Data: d}, nil
 }
 
@@ -357,6 +367,7 @@ var personFlash = map[string]string{
 	"classe":      "L'élève a changé de classe.",
 	"lien":        "Le responsable a été rattaché à l'élève.",
 	"lien-retire": "Le lien de responsabilité a été retiré.",
+	"quota":       "Le quota de l'espace Documents est enregistré.",
 }
 
 func (s *Server) adminPersonPage(w http.ResponseWriter, r *http.Request) {

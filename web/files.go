@@ -52,7 +52,10 @@ func (s *Server) filesAPI(r chi.Router) {
 	r.With(small).Get("/items/{id}/shares", s.apiFileShares)
 	r.With(small).Put("/items/{id}/shares", s.apiFileShare)
 	r.With(small).Delete("/items/{id}/shares/{kind}/{grantee}", s.apiFileUnshare)
+	r.With(small).Get("/quotas/{kind}/{subject}", s.apiFileGetQuota)
 	r.With(small).Put("/quotas/{kind}/{subject}", s.apiFileSetQuota)
+	r.With(small).Get("/quota-defaults", s.apiQuotaDefaults)
+	r.With(small).Put("/quota-defaults/{subject}", s.apiSetQuotaDefault)
 	r.With(small).Get("/classes/{class}/assignments", s.apiAssignments)
 	r.With(small).Post("/classes/{class}/assignments", s.apiAssignmentCreate)
 	r.With(small).Get("/assignments/{assignment}", s.apiAssignment)
@@ -538,6 +541,43 @@ func (s *Server) apiFileSetQuota(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, u)
+}
+
+func (s *Server) apiFileGetQuota(w http.ResponseWriter, r *http.Request) {
+	subject, ok := idParam(r, "subject")
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	u, err := s.cfg.Files.Quota(r.Context(), currentUser(r).Principal, chi.URLParam(r, "kind"), subject)
+	if err != nil {
+		s.fileError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, u)
+}
+
+func (s *Server) apiQuotaDefaults(w http.ResponseWriter, r *http.Request) {
+	ds, err := s.cfg.Files.QuotaDefaults(r.Context())
+	if err != nil {
+		s.fileError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ds)
+}
+
+func (s *Server) apiSetQuotaDefault(w http.ResponseWriter, r *http.Request) {
+	var req quotaRequest
+	if err := decodeJSON(r, &req); err != nil {
+		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	ctx, p := r.Context(), currentUser(r).Principal
+	if err := s.cfg.Files.SetQuotaDefault(ctx, p, chi.URLParam(r, "subject"), req.Limit); err != nil {
+		s.fileError(w, r, err)
+		return
+	}
+	s.apiQuotaDefaults(w, r)
 }
 
 func (s *Server) apiAssignments(w http.ResponseWriter, r *http.Request) {

@@ -491,6 +491,55 @@ func TestQuota(t *testing.T) {
 	})
 }
 
+// TestQuotaDefaults: the administrator's defaults per profile replace the
+// built-in ones for accounts without an override, on both engines.
+func TestQuotaDefaults(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newSchool(t, d, files.Config{PersonQuotas: map[identity.Profile]int64{identity.Pupil: 1000, identity.Admin: 1}})
+		ctx := s.ctx
+		sp := s.personal(t, s.lea)
+		if err := s.svc.SetQuotaDefault(ctx, s.lea, "eleve", 10); !errors.Is(err, files.ErrNotFound) {
+			t.Errorf("a pupil sets a default: %v", err)
+		}
+		if err := s.svc.SetQuotaDefault(ctx, s.admin, "inconnu", 10); !errors.Is(err, files.ErrInvalid) {
+			t.Errorf("unknown subject: %v", err)
+		}
+		if err := s.svc.SetQuotaDefault(ctx, s.admin, "eleve", files.MaxQuota+1); !errors.Is(err, files.ErrInvalid) {
+			t.Errorf("huge default: %v", err)
+		}
+		for _, n := range []int64{300, 400} { // set, then changed (upsert)
+			if err := s.svc.SetQuotaDefault(ctx, s.admin, "eleve", n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := s.upload(s.lea, sp, 0, "a.txt", bytes.Repeat([]byte("a"), 500))
+		var qe *files.QuotaError
+		if !errors.As(err, &qe) || qe.Limit != 400 {
+			t.Fatalf("upload over the new default: %v", err)
+		}
+		ds, err := s.svc.QuotaDefaults(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) != 7 || ds[0].Subject != "eleve" || ds[0].Limit != 400 || ds[0].Builtin != 1000 || !ds[0].Set || ds[1].Set {
+			t.Errorf("defaults %+v", ds)
+		}
+		// An override beats the default; the default back to Préau's.
+		if _, err := s.svc.SetQuota(ctx, s.admin, "person", s.lea.UserID, 800); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.upload(s.lea, sp, 0, "a.txt", bytes.Repeat([]byte("a"), 500)); err != nil {
+			t.Errorf("within the override: %v", err)
+		}
+		if err := s.svc.SetQuotaDefault(ctx, s.admin, "eleve", 0); err != nil {
+			t.Fatal(err)
+		}
+		if u, err := s.svc.Quota(ctx, s.lea, "person", s.lea.UserID); err != nil || u.Limit != 800 {
+			t.Errorf("Léa reads her quota: %+v %v", u, err)
+		}
+	})
+}
+
 func TestVersionsAndBin(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		now := time.Now()

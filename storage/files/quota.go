@@ -28,10 +28,15 @@ func ensureQuota(ctx context.Context, q db.Querier, kind string, id int64) error
 }
 
 // defaultLimit is the account's limit when no override is set: the largest
-// default of the person's profiles, or the class default.
+// default of the person's profiles, or the class default, as the
+// administrator set them (file_quota_defaults) or built in.
 func (s *Service) defaultLimit(ctx context.Context, q db.Querier, kind string, id int64) (int64, error) {
+	defaults, err := s.defaults(ctx, q)
+	if err != nil {
+		return 0, err
+	}
 	if kind == "class" {
-		return s.cfg.ClassQuota, nil
+		return defaults[ClassSubject], nil
 	}
 	rows, err := q.Query(ctx, "SELECT profile FROM roles WHERE user_id = ?", id)
 	if err != nil {
@@ -44,9 +49,119 @@ func (s *Service) defaultLimit(ctx context.Context, q db.Querier, kind string, i
 		if err := rows.Scan(&prof); err != nil {
 			return 0, err
 		}
-		best = max(best, s.cfg.PersonQuotas[identity.Profile(prof)])
+		best = max(best, defaults[prof])
 	}
 	return best, rows.Err()
+}
+
+// ClassSubject names the default of class spaces among the profiles'.
+const ClassSubject = "classe"
+
+// MaxQuota bounds any limit an administrator sets (1 TiB).
+const MaxQuota = 1 << 40
+
+// QuotaDefault is the limit of the accounts of one profile (or of classes)
+// that have no override of their own.
+type QuotaDefault struct {
+	Subject string `json:"subject"` // a profile ("eleve", "parent", …) or "classe"
+	Limit   int64  `json:"limit"`   // in force
+	Builtin int64  `json:"builtin"` // Préau's own default
+	Set     bool   `json:"set"`     // changed by the administrator
+}
+
+// quotaSubjects lists the defaults in the order pages show them.
+var quotaSubjects = []string{string(identity.Pupil), string(identity.Parent), string(identity.Teacher),
+	string(identity.Staff), string(identity.Head), string(identity.Admin), ClassSubject}
+
+func (s *Service) builtinDefault(subject string) (int64, bool) {
+	if subject == ClassSubject {
+		return s.cfg.ClassQuota, true
+	}
+	n, ok := s.cfg.PersonQuotas[identity.Profile(subject)]
+	return n, ok
+}
+
+// defaults returns the limit in force for every subject. The table holds at
+// most one row per subject: reading it whole on each charge is cheap.
+func (s *Service) defaults(ctx context.Context, q db.Querier) (map[string]int64, error) {
+	out := make(map[string]int64, len(quotaSubjects))
+	for _, sub := range quotaSubjects {
+		out[sub], _ = s.builtinDefault(sub)
+	}
+	rows, err := q.Query(ctx, "SELECT subject, limit_bytes FROM file_quota_defaults")
+	if err != nil {
+		return nil, fmt.Errorf("files: quota defaults: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sub string
+		var n int64
+		if err := rows.Scan(&sub, &n); err != nil {
+			return nil, err
+		}
+		if _, ok := out[sub]; ok {
+			out[sub] = n
+		}
+	}
+	return out, rows.Err()
+}
+
+// QuotaDefaults lists the defaults per profile and for classes. Anyone may
+// read them (the figures are not personal).
+func (s *Service) QuotaDefaults(ctx context.Context) ([]QuotaDefault, error) {
+	in, err := s.defaults(ctx, s.db)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]QuotaDefault, 0, len(quotaSubjects))
+	for _, sub := range quotaSubjects {
+		b, _ := s.builtinDefault(sub)
+		out = append(out, QuotaDefault{Subject: sub, Limit: in[sub], Builtin: b})
+	}
+	rows, err := s.db.Query(ctx, "SELECT subject FROM file_quota_defaults")
+	if err != nil {
+		return nil, fmt.Errorf("files: quota defaults: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sub string
+		if err := rows.Scan(&sub); err != nil {
+			return nil, err
+		}
+		for i := range out {
+			if out[i].Subject == sub {
+				out[i].Set = true
+			}
+		}
+	}
+	return out, rows.Err()
+}
+
+// SetQuotaDefault changes the default of a profile or of classes (0: back to
+// Préau's built-in one). Only the ENT administrator may: the defaults apply
+// to every school. Accounts with an override keep it; the others take the
+// new limit at once, even below what they use (they can then only delete).
+func (s *Service) SetQuotaDefault(ctx context.Context, p *identity.Principal, subject string, limit int64) error {
+	if !p.Has(identity.Admin) {
+		return ErrNotFound
+	}
+	if _, ok := s.builtinDefault(subject); !ok {
+		return fmt.Errorf("%w: quota subject %q", ErrInvalid, subject)
+	}
+	if limit < 0 || limit > MaxQuota {
+		return fmt.Errorf("%w: quota %d out of range", ErrInvalid, limit)
+	}
+	var err error
+	if limit == 0 {
+		_, err = s.db.Exec(ctx, "DELETE FROM file_quota_defaults WHERE subject = ?", subject)
+	} else {
+		_, err = s.db.Exec(ctx, `INSERT INTO file_quota_defaults (subject, limit_bytes) VALUES (?, ?)
+			ON CONFLICT (subject) DO UPDATE SET limit_bytes = excluded.limit_bytes`, subject, limit)
+	}
+	if err != nil {
+		return fmt.Errorf("files: set quota default: %w", err)
+	}
+	return nil
 }
 
 func (s *Service) usage(ctx context.Context, q db.Querier, kind string, id int64) (Usage, error) {
@@ -115,34 +230,53 @@ func (s *Service) SpaceUsage(ctx context.Context, p *identity.Principal, spaceID
 	return s.usage(ctx, s.db, kind, id)
 }
 
-// SetQuota sets an account's limit (0: back to the default). Only the
-// administrator (anywhere) and a school's direction (its people and
-// classes) may.
-func (s *Service) SetQuota(ctx context.Context, p *identity.Principal, kind string, id, limit int64) (Usage, error) {
-	if limit < 0 {
-		return Usage{}, fmt.Errorf("%w: negative quota", ErrInvalid)
-	}
-	var ok bool
+// quotaReach checks that p may do a on the quota account kind/id (a person
+// through any of their schools, a class through its school): ErrNotFound
+// otherwise, as for an account that does not exist.
+func (s *Service) quotaReach(ctx context.Context, p *identity.Principal, a identity.Action, kind string, id int64) error {
+	var targets []identity.Target
 	switch kind {
 	case "person":
 		ts, err := s.dir.PersonTargets(ctx, id)
 		if err != nil {
-			return Usage{}, ErrNotFound
+			return ErrNotFound
 		}
-		for _, t := range ts {
-			ok = ok || p.Can(identity.Quota, identity.Update, t)
-		}
+		targets = ts
 	case "class":
 		c, err := s.dir.Class(ctx, id)
 		if err != nil {
-			return Usage{}, ErrNotFound
+			return ErrNotFound
 		}
-		ok = p.Can(identity.Quota, identity.Update, identity.Target{Structure: c.StructureID, Classes: []int64{c.ID}})
+		targets = []identity.Target{{Structure: c.StructureID, Classes: []int64{c.ID}}}
 	default:
-		return Usage{}, fmt.Errorf("%w: quota kind %q", ErrInvalid, kind)
+		return fmt.Errorf("%w: quota kind %q", ErrInvalid, kind)
 	}
-	if !ok {
-		return Usage{}, ErrNotFound
+	for _, t := range targets {
+		if p.Can(identity.Quota, a, t) {
+			return nil
+		}
+	}
+	return ErrNotFound
+}
+
+// Quota returns an account's state for someone who may read it (the person
+// themself, their school's staff and head, the administrator).
+func (s *Service) Quota(ctx context.Context, p *identity.Principal, kind string, id int64) (Usage, error) {
+	if err := s.quotaReach(ctx, p, identity.Read, kind, id); err != nil {
+		return Usage{}, err
+	}
+	return s.usage(ctx, s.db, kind, id)
+}
+
+// SetQuota sets an account's limit (0: back to the default). Only the
+// administrator (anywhere) and a school's direction (its people and
+// classes) may.
+func (s *Service) SetQuota(ctx context.Context, p *identity.Principal, kind string, id, limit int64) (Usage, error) {
+	if limit < 0 || limit > MaxQuota {
+		return Usage{}, fmt.Errorf("%w: quota %d out of range", ErrInvalid, limit)
+	}
+	if err := s.quotaReach(ctx, p, identity.Update, kind, id); err != nil {
+		return Usage{}, err
 	}
 	if err := ensureQuota(ctx, s.db, kind, id); err != nil {
 		return Usage{}, err
