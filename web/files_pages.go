@@ -27,10 +27,11 @@ func (s *Server) filesPages(r chi.Router) {
 // docRow is a line of a folder list.
 type docRow struct {
 	files.Node
-	Href   string // folder page or download
-	Size   string
-	Date   string
-	Folder bool
+	Href    string // folder page or download
+	Preview string // inline view of an image or PDF
+	Size    string
+	Date    string
+	Folder  bool
 }
 
 type classOption struct {
@@ -161,7 +162,13 @@ func (s *Server) docRow(n files.Node) docRow {
 	if row.Folder {
 		row.Href = "/documents/espace/" + strconv.FormatInt(n.SpaceID, 10) + "?dossier=" + strconv.FormatInt(n.ID, 10)
 	} else {
-		row.Href = "/api/v1/files/items/" + strconv.FormatInt(n.ID, 10) + "/content"
+		content := "/api/v1/files/items/" + strconv.FormatInt(n.ID, 10) + "/content"
+		row.Href, row.Preview = content, content+"?inline=1"
+		if s.cfg.Files.DirectDownloads() {
+			// Straight from MinIO after the access check: Préau does not
+			// carry the bytes (docs/benchmarks.md, download figures).
+			row.Href += "?direct=1"
+		}
 		row.Size = frBytes(n.Size)
 	}
 	return row

@@ -303,6 +303,49 @@ func TestDocumentsPages(t *testing.T) {
 	}
 }
 
+// publicStore is the test store with a public URL: pages link downloads
+// straight to it.
+type publicStore struct{ *downStore }
+
+func (publicStore) Public() bool { return true }
+
+// TestDocumentsDirectLinks: when browsers reach the store (S3 with a public
+// URL), the page's download links go through ?direct=1, which redirects to
+// a presigned URL after the access check; previews stay on Préau.
+func TestDocumentsDirectLinks(t *testing.T) {
+	for _, public := range []bool{false, true} {
+		d := dbtest.SQLite(t)
+		f := newFixture(t, d)
+		st, err := disk.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		var store storage.Store = &downStore{Store: st}
+		if public {
+			store = publicStore{&downStore{Store: st}}
+		}
+		srv, _ := newServer(t, d, Config{Files: files.New(d, store, files.Config{})}, testLogger(t))
+		fs := &filesSite{fixture: f, srv: srv, h: srv.Handler()}
+		teacher := fs.session(t, fs.teacher)
+		w := serve(fs.h, "GET", "/api/v1/files/spaces", "", withCookie(teacher))
+		personal := decodeBody[struct{ Spaces []files.Space }](t, w).Spaces[0].ID
+		w = fs.upload(personal, 0, "photo.png", append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...), teacher)
+		wantCode(t, w, http.StatusCreated, "upload")
+		n := decodeBody[files.Node](t, w)
+		w = serve(fs.h, "GET", fmt.Sprintf("/documents/espace/%d", personal), "", withCookie(teacher))
+		wantCode(t, w, http.StatusOK, "space page")
+		content := fmt.Sprintf("/api/v1/files/items/%d/content", n.ID)
+		direct := strings.Contains(w.Body.String(), `href="`+content+`?direct=1"`)
+		if direct != public {
+			t.Errorf("public store %v: direct download link %v", public, direct)
+		}
+		if !strings.Contains(w.Body.String(), `href="`+content+`?inline=1"`) {
+			t.Errorf("public store %v: no preview link", public)
+		}
+	}
+}
+
 func TestContentDisposition(t *testing.T) {
 	for _, tc := range []struct {
 		inline bool

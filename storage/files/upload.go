@@ -344,6 +344,15 @@ func (s *Service) Reader(ctx context.Context, d Download) *ObjectReader {
 	return NewObjectReader(ctx, s.store, d.Key, d.Size)
 }
 
+// DirectDownloads reports whether pages should send downloads straight to
+// the store: it presigns and browsers are known to reach it (an S3 store
+// with a public URL, docs/storage.md).
+func (s *Service) DirectDownloads() bool {
+	_, presigns := s.store.(storage.Presigner)
+	pub, ok := s.store.(interface{ Public() bool })
+	return presigns && ok && pub.Public()
+}
+
 // DirectURL returns a URL the browser may download d from straight from the
 // store (S3, presigned, valid storage.MaxPresignTTL), to be handed out only
 // after Open checked the caller; "" when the store cannot presign.

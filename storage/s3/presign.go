@@ -27,7 +27,7 @@ func (s *Store) PresignGet(ctx context.Context, key, filename, contentType strin
 	params := url.Values{}
 	params.Set("response-content-disposition", ContentDisposition(filename))
 	params.Set("response-content-type", safeContentType(contentType))
-	u, err := s.client.PresignedGetObject(ctx, s.cfg.Bucket, obj, ttl, params)
+	u, err := s.signer.PresignedGetObject(ctx, s.cfg.Bucket, obj, ttl, params)
 	if err != nil {
 		return "", s.mapErr("presign get", key, err)
 	}
@@ -46,7 +46,7 @@ func (s *Store) PresignPut(ctx context.Context, key string, ttl time.Duration) (
 	if err != nil {
 		return "", fmt.Errorf("s3: presign put %q: %w", key, err)
 	}
-	u, err := s.client.PresignedPutObject(ctx, s.cfg.Bucket, obj, ttl)
+	u, err := s.signer.PresignedPutObject(ctx, s.cfg.Bucket, obj, ttl)
 	if err != nil {
 		return "", s.mapErr("presign put", key, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"syscall"
@@ -41,6 +42,12 @@ type Config struct {
 	Region string
 	// Secure: HTTPS.
 	Secure bool
+	// PublicURL is where browsers reach the same server
+	// ("https://fichiers.ent.example.fr"), when it differs from Endpoint
+	// (Préau talks to MinIO on a private network). Presigned URLs name it;
+	// setting it tells Préau that browsers can download from the store
+	// directly (Store.Public). Empty: presigned URLs name Endpoint.
+	PublicURL string
 	// PartSize is the part size of a large Put (default 16 MiB): each
 	// running Put of more than PartSize bytes holds one such buffer.
 	PartSize uint64
@@ -67,6 +74,9 @@ const (
 type Store struct {
 	cfg    Config
 	client *minio.Client
+	// signer makes presigned URLs: client, or one naming PublicURL. It only
+	// signs (the region is set, so it never sends a request).
+	signer *minio.Client
 	core   minio.Core
 	tr     *http.Transport
 }
@@ -126,8 +136,28 @@ func New(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("s3: %w", err)
 	}
-	return &Store{cfg: cfg, client: client, core: minio.Core{Client: client}, tr: tr}, nil
+	signer := client
+	if cfg.PublicURL != "" {
+		pu, err := url.Parse(cfg.PublicURL)
+		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" || (pu.Path != "" && pu.Path != "/") || pu.RawQuery != "" {
+			return nil, fmt.Errorf("s3: public URL %q: give the scheme and host only, e.g. https://fichiers.example.fr", cfg.PublicURL)
+		}
+		signer, err = minio.New(pu.Host, &minio.Options{
+			Creds:        credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+			Secure:       pu.Scheme == "https",
+			Region:       cfg.Region,
+			BucketLookup: minio.BucketLookupPath,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("s3: public URL: %w", err)
+		}
+	}
+	return &Store{cfg: cfg, client: client, signer: signer, core: minio.Core{Client: client}, tr: tr}, nil
 }
+
+// Public reports whether browsers are known to reach the store (a public
+// URL is configured): pages may then send downloads straight to it.
+func (s *Store) Public() bool { return s.cfg.PublicURL != "" }
 
 // Open returns a Store for cfg, creating the bucket if it does not exist.
 func Open(ctx context.Context, cfg Config) (*Store, error) {

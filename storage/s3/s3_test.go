@@ -91,6 +91,48 @@ func TestSweep(t *testing.T) {
 	}
 }
 
+// TestPresignPublic: with a public URL, presigned URLs name it (here
+// localhost, another name of the test server) and work from there.
+func TestPresignPublic(t *testing.T) {
+	cfg, err := s3.ParseURL(testsvc.S3URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := strings.Cut(cfg.Endpoint, ":")
+	cfg.PublicURL = "http://localhost:" + port
+	ctx := context.Background()
+	s, err := s3.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !s.Public() {
+		t.Error("Public() = false with a public URL")
+	}
+	if err := s.Put(ctx, "doc", strings.NewReader("public"), 6); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := s.PresignGet(ctx, "doc", "doc.txt", "text/plain", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(raw, cfg.PublicURL+"/") {
+		t.Fatalf("presigned URL %s does not name %s", raw, cfg.PublicURL)
+	}
+	resp, err := http.Get(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != "public" {
+		t.Errorf("GET %s = %d %q", raw, resp.StatusCode, body)
+	}
+	if open(t).Public() {
+		t.Error("Public() = true without a public URL")
+	}
+}
+
 func TestPresign(t *testing.T) {
 	s := open(t)
 	ctx := context.Background()
@@ -265,6 +307,8 @@ func TestParseURL(t *testing.T) {
 				Prefix: "college-a", Region: "eu-west-3", Secure: true}},
 		{"s3://ak:sk@h:1/b?secure=true",
 			s3.Config{Endpoint: "h:1", AccessKey: "ak", SecretKey: "sk", Bucket: "b", Secure: true}},
+		{"s3://ak:sk@minio:9000/b?secure=false&public=https://fichiers.example.fr",
+			s3.Config{Endpoint: "minio:9000", AccessKey: "ak", SecretKey: "sk", Bucket: "b", PublicURL: "https://fichiers.example.fr"}},
 	} {
 		got, err := s3.ParseURL(c.url)
 		if err != nil || got != c.want {
@@ -291,6 +335,11 @@ func TestParseURL(t *testing.T) {
 	}
 	if _, err := s3.New(s3.Config{Endpoint: "h:1", Bucket: "b", Prefix: "../x"}); err == nil {
 		t.Errorf("New with prefix ../x = nil error")
+	}
+	for _, pub := range []string{"fichiers.example.fr", "ftp://x", "https://x/chemin", "https://x?a=1", "https://"} {
+		if _, err := s3.New(s3.Config{Endpoint: "h:1", Bucket: "b", PublicURL: pub}); err == nil {
+			t.Errorf("New with public URL %q = nil error", pub)
+		}
 	}
 }
 

@@ -64,8 +64,10 @@ func ParseURL(raw string) (Config, error) {
 			cfg.Secure = secure
 		case "region":
 			cfg.Region = v
+		case "public":
+			cfg.PublicURL = v
 		default:
-			return Config{}, fmt.Errorf("s3: storage URL %s: unknown parameter %q (secure, region)", u.Redacted(), name)
+			return Config{}, fmt.Errorf("s3: storage URL %s: unknown parameter %q (secure, region, public)", u.Redacted(), name)
 		}
 	}
 	return cfg, nil
