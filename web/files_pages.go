@@ -20,6 +20,8 @@ func (s *Server) filesPages(r chi.Router) {
 	r.Get("/documents", s.documentsHome)
 	r.Get("/documents/partages", s.documentsShared)
 	r.Get("/documents/espace/{space}", s.documentsSpace)
+	r.Post("/documents/espace/{space}/envoyer", s.documentsUploadForm)
+	r.With(s.limitBody(s.cfg.MaxBody)).Post("/documents/espace/{space}/dossier", s.documentsFolderForm)
 	r.Get("/documents/espace/{space}/corbeille", s.documentsBin)
 	r.Get("/documents/devoirs/{assignment}", s.documentsAssignment)
 }
@@ -117,17 +119,26 @@ func (s *Server) documentsSpace(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	ctx := r.Context()
-	u := currentUser(r)
-	d, err := s.baseData(r)
+	v, err := s.spaceView(r, space, folder)
 	if err != nil {
 		s.filePageError(w, r, err)
 		return
 	}
+	v.Flash = spaceFlash(r.URL.Query())
+	s.render(w, r, http.StatusOK, "documents", v)
+}
+
+// spaceView builds the page of a folder of a space (0: its root).
+func (s *Server) spaceView(r *http.Request, space, folder int64) (view, error) {
+	ctx := r.Context()
+	u := currentUser(r)
+	d, err := s.baseData(r)
+	if err != nil {
+		return view{}, err
+	}
 	d.Tab, d.FolderID = "space", folder
 	if d.Listing, err = s.cfg.Files.List(ctx, u.Principal, space, folder); err != nil {
-		s.filePageError(w, r, err)
-		return
+		return view{}, err
 	}
 	d.Space = d.Listing.Space
 	for _, n := range d.Listing.Children {
@@ -148,13 +159,12 @@ func (s *Server) documentsSpace(w http.ResponseWriter, r *http.Request) {
 	}
 	if d.Space.Kind == files.ClassKind && folder == 0 {
 		if d.Assignments, err = s.cfg.Files.Assignments(ctx, u.Principal, d.Space.ClassID); err != nil && !errors.Is(err, files.ErrNotFound) {
-			s.filePageError(w, r, err)
-			return
+			return view{}, err
 		}
 		c, _ := s.dir.Class(ctx, d.Space.ClassID)
 		d.CanAssign = u.Can(identity.Assignment, identity.Create, identity.Target{Structure: c.StructureID, Classes: []int64{c.ID}})
 	}
-	s.render(w, r, http.StatusOK, "documents", view{Title: "Documents — " + d.Space.Name, Data: d})
+	return view{Title: "Documents — " + d.Space.Name, Data: d}, nil
 }
 
 func (s *Server) docRow(n files.Node) docRow {

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"html"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -360,4 +363,100 @@ func TestContentDisposition(t *testing.T) {
 			t.Errorf("contentDisposition(%q) = %s, want %s", tc.name, got, tc.want)
 		}
 	}
+}
+
+// TestDocumentsFormsWithoutScript: the page's forms work as plain HTML
+// forms — files sent in one multipart post, a folder created — and bad
+// files get the page back with a French message naming them.
+func TestDocumentsFormsWithoutScript(t *testing.T) {
+	d := dbtest.SQLite(t)
+	fs := newFilesSite(t, d)
+	lea := fs.session(t, fs.lea)
+	leaP, err := fs.auth.Principal(context.Background(), fs.lea.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := serve(fs.h, "GET", "/api/v1/files/spaces", "", withCookie(lea))
+	personal := decodeBody[struct{ Spaces []files.Space }](t, w).Spaces[0].ID
+	page := fmt.Sprintf("/documents/espace/%d", personal)
+	w = serve(fs.h, "GET", page, "", withCookie(lea))
+	for _, want := range []string{`enctype="multipart/form-data" action="` + page + `/envoyer"`, `action="` + page + `/dossier"`, `data-testid="send-files"`} {
+		if !strings.Contains(w.Body.String(), want) {
+			t.Fatalf("page lacks %q", want)
+		}
+	}
+	post := func(path, ctype string, body io.Reader) *httptest.ResponseRecorder {
+		return fs.req("POST", path, body, -1, withCookie(lea), withHeader("Content-Type", ctype))
+	}
+	form := func(folder int64, fileList ...[2]string) (string, io.Reader) {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		mw.WriteField("dossier", strconv.FormatInt(folder, 10))
+		for _, f := range fileList {
+			fw, _ := mw.CreateFormFile("fichiers", f[0])
+			io.WriteString(fw, f[1])
+		}
+		mw.Close()
+		return mw.FormDataContentType(), &buf
+	}
+
+	// A folder, then two files in it.
+	w = post(page+"/dossier", "application/x-www-form-urlencoded", strings.NewReader("dossier=0&nom=Exposés"))
+	wantCode(t, w, http.StatusSeeOther, "new folder")
+	l, err := fs.srv.cfg.Files.List(context.Background(), leaP, personal, 0)
+	if err != nil || len(l.Children) != 1 || l.Children[0].Name != "Exposés" {
+		t.Fatalf("after the folder form: %+v %v", l.Children, err)
+	}
+	folder := l.Children[0].ID
+	ct, body := form(folder, [2]string{"exposé.txt", "Les volcans d'Auvergne."}, [2]string{"notes.txt", "plan"})
+	w = post(page+"/envoyer", ct, body)
+	wantCode(t, w, http.StatusSeeOther, "upload form")
+	loc := w.Header().Get("Location")
+	if loc != fmt.Sprintf("%s?dossier=%d&envoyes=2", page, folder) {
+		t.Errorf("redirect to %q", loc)
+	}
+	w = serve(fs.h, "GET", loc, "", withCookie(lea))
+	if !strings.Contains(w.Body.String(), "2 fichiers envoyés.") || !strings.Contains(w.Body.String(), "exposé.txt") {
+		t.Errorf("folder page after the form:\n%s", w.Body.String())
+	}
+	l, _ = fs.srv.cfg.Files.List(context.Background(), leaP, personal, folder)
+	if len(l.Children) != 2 {
+		t.Fatalf("folder holds %d files", len(l.Children))
+	}
+	dl, err := fs.srv.cfg.Files.Open(context.Background(), leaP, l.Children[0].ID, 0)
+	if err != nil || dl.Size != int64(len("Les volcans d'Auvergne.")) {
+		t.Errorf("stored %+v %v", dl, err)
+	}
+
+	// Bad files: the page again, the file named, a French message; what
+	// came before the bad file is kept, nothing half-written after it.
+	for _, tc := range []struct {
+		files [][2]string
+		code  int
+		want  string
+	}{
+		{[][2]string{{"ok.txt", "bien"}, {"photo.png", "<html><script>alert(1)</script></html>"}}, http.StatusUnsupportedMediaType, "1 fichier(s) envoyé(s), puis : « photo.png »"},
+		{[][2]string{{"gros.bin", strings.Repeat("x", 1<<20+1)}}, http.StatusRequestEntityTooLarge, "« gros.bin » : Le fichier est trop gros"},
+		{[][2]string{{strings.Repeat("n", 300) + ".txt", "x"}}, http.StatusBadRequest, "« " + strings.Repeat("n", 300)},
+		{[][2]string{{"vide.txt", ""}}, http.StatusBadRequest, "vide"},
+		{nil, http.StatusBadRequest, "aucun fichier choisi"},
+	} {
+		ct, body := form(0, tc.files...)
+		w := post(page+"/envoyer", ct, body)
+		if w.Code != tc.code || !strings.Contains(w.Body.String(), html.EscapeString(tc.want)) {
+			t.Errorf("form %v: %d, want %d with %q", tc.files, w.Code, tc.code, tc.want)
+		}
+	}
+	l, _ = fs.srv.cfg.Files.List(context.Background(), leaP, personal, 0)
+	var names []string
+	for _, n := range l.Children {
+		names = append(names, n.Name)
+	}
+	if strings.Join(names, ",") != "Exposés,ok.txt" {
+		t.Errorf("root after the bad forms: %v", names)
+	}
+	// Someone else's space: 404.
+	ct, body = form(0, [2]string{"a.txt", "a"})
+	w = fs.req("POST", fmt.Sprintf("/documents/espace/%d/envoyer", personal), body, -1, withCookie(fs.session(t, fs.tom)), withHeader("Content-Type", ct))
+	wantCode(t, w, http.StatusNotFound, "another pupil's space")
 }

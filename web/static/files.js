@@ -147,6 +147,10 @@ function start(root) {
     if (failed === 0) location.reload();
   }
 
+  // Without this script the picker's form posts the files; with it, they
+  // leave as soon as they are chosen, with progress.
+  const sendButton = document.getElementById('send-files');
+  if (sendButton) sendButton.hidden = true;
   const input = document.getElementById('fichiers');
   if (input) {
     input.addEventListener('change', () => {
