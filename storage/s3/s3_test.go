@@ -91,6 +91,31 @@ func TestSweep(t *testing.T) {
 	}
 }
 
+// TestPresignExpired: a presigned URL stops working when it expires; MinIO
+// answers 403 "Request has expired". Préau's pages never hand out a stored
+// URL: each click on a download goes through ?direct=1 and gets a fresh one.
+func TestPresignExpired(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	if err := s.Put(ctx, "doc", strings.NewReader("bientôt périmé"), int64(len("bientôt périmé"))); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := s.PresignGet(ctx, "doc", "doc.txt", "text/plain", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2100 * time.Millisecond) // past the expiry (S3 counts whole seconds)
+	resp, err := http.Get(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "expired") {
+		t.Errorf("GET of an expired URL = %d %s; want 403 …expired…", resp.StatusCode, body)
+	}
+}
+
 // TestPresignPublic: with a public URL, presigned URLs name it (here
 // localhost, another name of the test server) and work from there.
 func TestPresignPublic(t *testing.T) {
