@@ -20,6 +20,13 @@ type AttendanceRecord struct {
 	TotalMS  int64 `json:"total_ms"`
 	Sessions int   `json:"sessions"`
 	Present  bool  `json:"present"`
+	// Since is the start of the running session (zero when absent) and
+	// ClosedMS the time of the sessions already closed: the parts of TotalMS
+	// that only change when someone joins or leaves, which a journal of the
+	// roll call stores (web writes them as they change, so a node that dies
+	// mid-lesson keeps its roll call). Not sent to the page.
+	Since    time.Time `json:"-"`
+	ClosedMS int64     `json:"-"`
 }
 
 // presence is a user's record while the room is open (under Room.mu).
@@ -68,10 +75,11 @@ func (r *Room) Attendance() []AttendanceRecord {
 	out := make([]AttendanceRecord, 0, len(r.attendance))
 	for user, a := range r.attendance {
 		rec := AttendanceRecord{User: user, Name: a.info.Name, Role: a.info.Role, FirstJoin: a.first,
-			LastLeave: a.last, Sessions: a.sessions}
+			LastLeave: a.last, Sessions: a.sessions, ClosedMS: a.total.Milliseconds()}
 		total := a.total
 		if !a.since.IsZero() {
 			rec.Present = true
+			rec.Since = a.since
 			rec.LastLeave = time.Time{}
 			if d := now.Sub(a.since); d > 0 {
 				total += d

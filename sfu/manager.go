@@ -74,6 +74,10 @@ type Manager struct {
 
 	conns sync.WaitGroup // signaling connections being served
 	stats stats
+	// stopSpeaker ends speakerLoop, the one goroutine of the active
+	// speaker; speakerDone is closed when it has returned.
+	stopSpeaker, speakerDone chan struct{}
+	bwes                     *bweHandoff // each PeerConnection's bandwidth estimator (bwe.go)
 }
 
 // Stats are counters for /metrics.
@@ -133,8 +137,18 @@ func New(cfg Config, signer Signer) (*Manager, error) {
 		mux.Close()
 		return nil, fmt.Errorf("sfu: codecs: %w", err)
 	}
+	if err := registerAudioLevel(me); err != nil { // speaker.go
+		mux.Close()
+		return nil, fmt.Errorf("sfu: audio level: %w", err)
+	}
+	bwes := &bweHandoff{}
+	bwe, err := newBWEInterceptor(bwes, logs) // bwe.go
+	if err != nil {
+		mux.Close()
+		return nil, fmt.Errorf("sfu: congestion control: %w", err)
+	}
 	ir := &interceptor.Registry{}
-	if err := registerInterceptors(me, ir); err != nil { // track.go
+	if err := registerInterceptors(me, ir, bwe); err != nil { // track.go
 		mux.Close()
 		return nil, fmt.Errorf("sfu: interceptors: %w", err)
 	}
@@ -161,10 +175,15 @@ func New(cfg Config, signer Signer) (*Manager, error) {
 		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
-	return &Manager{
+	m := &Manager{
 		cfg: cfg, signer: signer, log: cfg.Logger, api: api, mux: mux, tcp: tcp, turn: relay,
-		rooms: map[string]*Room{},
-	}, nil
+		rooms: map[string]*Room{}, bwes: bwes, stopSpeaker: make(chan struct{}), speakerDone: make(chan struct{}),
+	}
+	go func() {
+		defer close(m.speakerDone)
+		m.speakerLoop(m.stopSpeaker)
+	}()
+	return m, nil
 }
 
 // UDPAddrs lists the local addresses of the UDP mux (one port per address;
@@ -234,6 +253,7 @@ func (m *Manager) Close() error {
 	for _, r := range rooms {
 		r.End()
 	}
+	m.closeSpeaker()
 	m.conns.Wait()
 	return errors.Join(m.mux.Close(), m.tcp.close(), m.turn.close())
 }

@@ -70,6 +70,11 @@ const (
 	TypeAdmitted       = "admitted"
 	TypeWaitingRoom    = "waiting_room"
 	TypeAttendanceList = "attendance"
+	// TypeLayers tells a publisher which layers of its simulcast camera
+	// someone watches: the others may stop being encoded (pause.go).
+	TypeLayers = "layers"
+	// TypeSpeaker names the participant speaking now (user; none: silence).
+	TypeSpeaker = "speaker"
 )
 
 // Sources a participant may publish. The server, not the SDP, decides which
@@ -133,6 +138,10 @@ type Event struct {
 	Waiting []ParticipantInfo `json:"waiting,omitzero"`
 	// Attendance: in attendance, the roll call so far.
 	Attendance []AttendanceRecord `json:"attendance,omitzero"`
+	// Active: in layers, the RIDs of the layers to send, lowest first.
+	Active []string `json:"active,omitzero"`
+	// User: in speaker, who speaks (absent: nobody).
+	User string `json:"user,omitzero"`
 }
 
 // ParticipantInfo describes a participant to the others.

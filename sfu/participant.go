@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 )
@@ -45,6 +46,12 @@ type Participant struct {
 	waiting atomic.Bool
 	// restartICE: the next offer restarts ICE (the client asked).
 	restartICE atomic.Bool
+	// bwe estimates the bandwidth towards this participant (bwe.go); nil
+	// when pion could not say which estimator is this PeerConnection's.
+	// twcc: the participant has sent transport-cc feedback, so the
+	// estimate means something.
+	bwe  cc.BandwidthEstimator
+	twcc atomic.Bool
 
 	mu        sync.Mutex
 	perm      Permissions
@@ -71,7 +78,7 @@ func (r *Room) newParticipant(ctx context.Context, g Grant, c *websocket.Conn) (
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	p := &Participant{
-		room: r, grant: g, conn: c, pc: pc, ctx: ctx, cancel: cancel,
+		room: r, grant: g, conn: c, pc: pc, ctx: ctx, cancel: cancel, bwe: r.m.bwes.take(pc.ID()),
 		out:       make(chan []byte, sendQueue),
 		negotiate: make(chan struct{}, 1),
 		answered:  make(chan struct{}, 1),
@@ -114,6 +121,10 @@ func (p *Participant) start() {
 	p.wg.Add(2)
 	go p.writeLoop()
 	go p.negotiateLoop()
+	if p.bwe != nil {
+		p.wg.Add(1)
+		go p.bweLoop() // bwe.go
+	}
 }
 
 // send queues an event. A full queue means the client cannot keep up: it is
@@ -240,7 +251,9 @@ func (p *Participant) offer() error {
 	// pion refuses a changed offer in SetLocalDescription, so only the copy
 	// sent proposes simulcast for new camera slots; pion takes the RIDs from
 	// the answer, and repeats them in the next offers (simulcast.go).
-	sdp := addSimulcastRecv(p.pc.LocalDescription().SDP, p.newCameraMids())
+	// Firefox also needs the RID header extensions there (ridext.go).
+	mids := p.newCameraMids()
+	sdp := addRIDExtmaps(addSimulcastRecv(p.pc.LocalDescription().SDP, mids), mids)
 	p.send(Event{Type: TypeOffer, SDP: sdp, Slots: slots})
 	return nil
 }
@@ -317,6 +330,7 @@ func (p *Participant) handle(m Message) bool {
 			return true
 		}
 		d.setWish(qualityLayers[m.Quality])
+		d.t.updateLayers() // pause.go
 	case TypeRaiseHand:
 		r.raiseHand(p, true)
 	case TypeLowerHand:
@@ -417,7 +431,11 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 		p.onLayer(recv, source, remote)
 		return
 	}
-	p.room.publishTrack(p, source, remote)
+	var levelID uint8
+	if source == SourceMicrophone {
+		levelID = audioLevelID(recv)
+	}
+	p.room.publishTrack(p, source, remote, levelID)
 }
 
 // onLayer adds one simulcast layer: the first one received makes the track
@@ -531,10 +549,16 @@ func (p *Participant) subscribe(t *publishedTrack, announce bool) {
 	p.mu.Unlock()
 	t.subs.Add(1)
 
+	onTWCC := func() { p.twcc.Store(true) }
 	if d != nil {
-		go readRTCP(sender, d.requestKeyframe, d.onLoss)
+		onLoss := func(f uint8) {
+			if d.onLoss(f) {
+				t.updateLayers()
+			}
+		}
+		go readRTCPFeedback(sender, d.requestKeyframe, onLoss, onTWCC)
 	} else {
-		go readRTCP(sender, t.requestKeyframe, nil)
+		go readRTCPFeedback(sender, t.requestKeyframe, nil, onTWCC)
 	}
 	if announce {
 		info := t.info
@@ -580,11 +604,17 @@ func (p *Participant) subscribedTracks() []*publishedTrack {
 }
 
 // readRTCP reads the subscriber's RTCP for one sender: this runs the
-// interceptors (NACK responder, reports, TWCC) and relays keyframe requests
-// to the publisher; onLoss, when set, gets each receiver report's fraction
-// lost (the simulcast loss cap). It ends when the sender stops or the PC
-// closes.
+// interceptors (NACK responder, reports, congestion control) and relays
+// keyframe requests to the publisher; onLoss, when set, gets each receiver
+// report's fraction lost (the simulcast loss cap). It ends when the sender
+// stops or the PC closes.
 func readRTCP(s *webrtc.RTPSender, keyframe func(), onLoss func(uint8)) {
+	readRTCPFeedback(s, keyframe, onLoss, nil)
+}
+
+// readRTCPFeedback is readRTCP that also calls onTWCC, when set, on each
+// transport-cc feedback (the bandwidth estimator has already read it).
+func readRTCPFeedback(s *webrtc.RTPSender, keyframe func(), onLoss func(uint8), onTWCC func()) {
 	var ssrc webrtc.SSRC
 	if enc := s.GetParameters().Encodings; len(enc) > 0 {
 		ssrc = enc[0].SSRC
@@ -598,6 +628,10 @@ func readRTCP(s *webrtc.RTPSender, keyframe func(), onLoss func(uint8)) {
 			switch pkt := pkt.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				keyframe()
+			case *rtcp.TransportLayerCC:
+				if onTWCC != nil {
+					onTWCC()
+				}
 			case *rtcp.ReceiverReport:
 				if onLoss != nil {
 					for _, r := range pkt.Reports {

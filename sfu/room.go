@@ -37,6 +37,7 @@ type Room struct {
 
 	attendance map[string]*presence
 	onEnd      func([]AttendanceRecord)
+	speaker    speakerState // the active speaker (speaker.go)
 }
 
 var trackSeq atomic.Uint64
@@ -277,8 +278,8 @@ func (r *Room) leave(p *Participant) {
 }
 
 // publishTrack registers a track received from p and subscribes everyone
-// else to it.
-func (r *Room) publishTrack(p *Participant, source string, remote *webrtc.TrackRemote) {
+// else to it; levelID is a microphone's audio-level extension id (0: none).
+func (r *Room) publishTrack(p *Participant, source string, remote *webrtc.TrackRemote, levelID uint8) {
 	id := "t" + strconv.FormatUint(trackSeq.Add(1), 10)
 	local, err := webrtc.NewTrackLocalStaticRTP(remote.Codec().RTPCodecCapability, id, p.grant.UserID)
 	if err != nil {
@@ -288,6 +289,7 @@ func (r *Room) publishTrack(p *Participant, source string, remote *webrtc.TrackR
 	t := &publishedTrack{
 		info:  TrackInfo{ID: id, User: p.grant.UserID, Source: source, Kind: remote.Kind().String()},
 		owner: p, remote: remote, local: local, codec: remote.Codec().RTPCodecCapability, stats: &r.m.stats,
+		levelID: levelID,
 	}
 	if r.addTrack(t) {
 		go t.forward(func() { r.unpublish(t) })

@@ -178,6 +178,7 @@ type downTrack struct {
 
 	wish    atomic.Int32 // layer the subscriber asked for (its tile size)
 	lossCap atomic.Int32 // highest layer its receiver reports allow
+	bweCap  atomic.Int32 // highest layer its bandwidth estimate allows (bwe.go)
 
 	cur atomic.Int32 // current, read without the lock
 
@@ -197,19 +198,37 @@ func newDownTrack(t *publishedTrack, local *webrtc.TrackLocalStaticRTP) *downTra
 	d.cur.Store(-1)
 	d.wish.Store(numLayers - 1)
 	d.lossCap.Store(numLayers - 1)
+	d.bweCap.Store(numLayers - 1)
 	return d
 }
 
-// target is the layer the down track should forward: the lower of the wish
-// and the loss cap, or the nearest layer the publisher sends.
+// target is the layer the down track should forward: the lowest of the
+// wish, the loss cap and the bandwidth cap, or the nearest layer the
+// publisher sends.
 func (d *downTrack) target() int {
-	return d.t.nearestLayer(int(min(d.wish.Load(), d.lossCap.Load())))
+	return d.t.nearestLayer(d.desired()) // pause.go
 }
 
 // setWish records the subscriber's wish; the switch happens on the next
 // keyframe of that layer, asked for at once.
 func (d *downTrack) setWish(layer int) {
 	d.wish.Store(int32(layer))
+	d.retarget()
+}
+
+// setBWECap records the layer the bandwidth estimate allows (bwe.go) and
+// reports whether it changed; a switch is prepared as for setWish.
+func (d *downTrack) setBWECap(layer int) bool {
+	if d.bweCap.Swap(int32(layer)) == int32(layer) {
+		return false
+	}
+	d.retarget()
+	return true
+}
+
+// retarget asks the target layer for a keyframe when it is not the one
+// forwarded, so that the switch happens soon.
+func (d *downTrack) retarget() {
 	if l := d.target(); l >= 0 {
 		d.mu.Lock()
 		pending := l != d.current
@@ -313,22 +332,28 @@ func (d *downTrack) requestKeyframe() {
 }
 
 // onLoss applies a receiver report's fraction lost (in 1/256) to the loss
-// cap: one layer down at once, one up after a calm period.
-func (d *downTrack) onLoss(fraction uint8) {
+// cap: one layer down at once, one up after a calm period. It reports
+// whether the cap changed. The bandwidth estimate (bwe.go) usually acts
+// first; this is the fallback for a subscriber without transport-cc
+// feedback.
+func (d *downTrack) onLoss(fraction uint8) bool {
 	now := time.Now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	switch capped := d.lossCap.Load(); {
 	case fraction >= lossDown:
+		d.calmSince = now
 		if now.Sub(d.lossAt) >= lossDownAfter && d.current > 0 && capped >= int32(d.current) {
 			d.lossCap.Store(int32(d.current - 1))
 			d.lossAt = now
+			return true
 		}
-		d.calmSince = now
 	case fraction > lossUp || d.calmSince.IsZero():
 		d.calmSince = now
 	case now.Sub(d.calmSince) >= lossUpAfter && capped < numLayers-1:
 		d.lossCap.Store(capped + 1)
 		d.calmSince = now
+		return true
 	}
+	return false
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/go-json-experiment/json"
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
@@ -147,7 +149,33 @@ type gotPacket struct {
 
 func dialRecorder(t *testing.T, ts *testServer, name, room string) *recorder {
 	t.Helper()
-	c := ts.dial(t, name, room, ts.grant(t, room, name, RoleParticipant, false, false))
+	return record(ts.dialWith(t, recorderAPI, webrtc.Configuration{}, name, room,
+		ts.grant(t, room, name, RoleParticipant, false, false)))
+}
+
+// recorderAPI sends receiver reports but no transport-cc feedback: the
+// layers it gets depend on what it asks and on its losses, not on a
+// bandwidth estimate that a loaded test machine may mislead
+// (TestBandwidthEstimateLayers tests that).
+var recorderAPI = func() *webrtc.API {
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterDefaultCodecs(); err != nil {
+		panic(err)
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+		panic(err)
+	}
+	se := webrtc.SettingEngine{}
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetIPFilter(loopbackOnly)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+}()
+
+// record keeps the RTP packets c receives.
+func record(c *testClient) *recorder {
 	r := &recorder{testClient: c}
 	c.pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		c.wg.Go(func() {
@@ -270,6 +298,7 @@ func TestDownTrackRewrite(t *testing.T) {
 	d.cur.Store(-1)
 	d.wish.Store(numLayers - 1)
 	d.lossCap.Store(numLayers - 1)
+	d.bweCap.Store(numLayers - 1)
 
 	seq := [numLayers]uint16{65530, 100, 40000} // q wraps around
 	ts := [numLayers]uint32{4294960000, 7, 123456}
@@ -343,6 +372,19 @@ type simPublisher struct {
 	key      [numLayers]atomic.Bool
 	paused   [numLayers]atomic.Bool // the layer is not sent (a browser short of uplink)
 	plis     [numLayers]atomic.Int64
+
+	// frames: per layer, packets per frame and their size (default one
+	// of 200 bytes); honorLayers: obey "layers" as live.js does. Set
+	// by dialSimPublisher's setup functions.
+	frames      [numLayers]struct{ n, size int }
+	honorLayers bool
+	lmu         sync.Mutex
+	layerEvents []layerEvent // "layers" received
+}
+
+type layerEvent struct {
+	at     time.Time
+	active string // the RIDs, e.g. "qh"
 }
 
 var simulcastClientAPI = func() *webrtc.API {
@@ -360,7 +402,7 @@ var simulcastClientAPI = func() *webrtc.API {
 	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se))
 }()
 
-func dialSimPublisher(t *testing.T, ts *testServer, name, room, grant string) *simPublisher {
+func dialSimPublisher(t *testing.T, ts *testServer, name, room, grant string, setup ...func(*simPublisher)) *simPublisher {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ws, _, err := websocket.Dial(ctx, ts.url, nil)
@@ -374,6 +416,12 @@ func dialSimPublisher(t *testing.T, ts *testServer, name, room, grant string) *s
 		t.Fatal(err)
 	}
 	p := &simPublisher{t: t, ws: ws, pc: pc, ctx: ctx, stop: cancel}
+	for l := range numLayers {
+		p.frames[l].n, p.frames[l].size = 1, 200
+	}
+	for _, f := range setup {
+		f(p)
+	}
 	for _, rid := range simulcastRIDs {
 		tr, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000},
 			"camera", name, webrtc.WithRTPStreamID(rid))
@@ -408,7 +456,13 @@ func (p *simPublisher) readLoop() {
 			return
 		}
 		var e Event
-		if err := json.Unmarshal(b, &e); err != nil || e.Type != TypeOffer {
+		if err := json.Unmarshal(b, &e); err != nil {
+			continue
+		}
+		if e.Type == TypeLayers {
+			p.onLayers(e)
+		}
+		if e.Type != TypeOffer {
 			continue
 		}
 		if err := p.answer(e); err != nil {
@@ -508,20 +562,26 @@ func (p *simPublisher) sendLayers(mid string, midID, ridID uint8) {
 			if p.paused[i].Load() {
 				continue
 			}
-			payload := make([]byte, 200)
-			payload[0] = 0x10 // S=1, PID=0
-			payload[1] = 0x01 // P=1: inter frame
-			if p.key[i].Swap(false) {
-				payload[1] = 0x00
+			key := p.key[i].Swap(false)
+			f := p.frames[i]
+			for j := range f.n {
+				payload := make([]byte, f.size)
+				payload[1] = 0x01 // P=1: inter frame
+				if j == 0 {
+					payload[0] = 0x10 // S=1, PID=0: the frame's first packet
+					if key {
+						payload[1] = 0x00
+					}
+				}
+				payload[2] = rid[0]
+				pkt := &rtp.Packet{Header: rtp.Header{Version: 2, Marker: j == f.n-1, SequenceNumber: seq[i], Timestamp: ts[i]}, Payload: payload}
+				_ = pkt.Header.SetExtension(midID, []byte(mid))
+				_ = pkt.Header.SetExtension(ridID, []byte(rid))
+				if err := p.layers[i].WriteRTP(pkt); err != nil {
+					return
+				}
+				seq[i]++
 			}
-			payload[2] = rid[0]
-			pkt := &rtp.Packet{Header: rtp.Header{Version: 2, Marker: true, SequenceNumber: seq[i], Timestamp: ts[i]}, Payload: payload}
-			_ = pkt.Header.SetExtension(midID, []byte(mid))
-			_ = pkt.Header.SetExtension(ridID, []byte(rid))
-			if err := p.layers[i].WriteRTP(pkt); err != nil {
-				return
-			}
-			seq[i]++
 			ts[i] += 1800
 		}
 	}
@@ -558,6 +618,7 @@ func BenchmarkDownTrackRewrite(b *testing.B) {
 	d.cur.Store(-1)
 	d.wish.Store(numLayers - 1)
 	d.lossCap.Store(numLayers - 1)
+	d.bweCap.Store(numLayers - 1)
 	pkt := &rtp.Packet{Header: rtp.Header{SequenceNumber: 1, Timestamp: 1}, Payload: []byte{0x10, 0x00, 'f'}}
 	for b.Loop() {
 		d.rewrite(2, pkt)

@@ -52,6 +52,17 @@ type publishedTrack struct {
 	downs     atomic.Pointer[[]*downTrack]
 
 	pli [numLayers]pliLimiter // per layer; [0] for a track without layers
+
+	// rates: the bit rate received, per layer ([0] for a track without
+	// layers), measured by the reading goroutine (bwe.go); a layer that
+	// stops keeps its last measure.
+	rates [numLayers]atomic.Uint64
+	pause pauser // which layers the publisher was told to send (pause.go)
+
+	// A microphone's audio level extension id (0: not negotiated) and its
+	// smoothed loudness (speaker.go).
+	levelID uint8
+	loud    loudness
 }
 
 // pliLimiter rate-limits the PLIs of one received stream.
@@ -67,10 +78,17 @@ type pliLimiter struct {
 func (t *publishedTrack) forward(done func()) {
 	defer done()
 	buf := make([]byte, 1500)
+	var rate rateMeter
 	for {
 		n, _, err := t.remote.Read(buf)
 		if err != nil {
 			return
+		}
+		rate.add(time.Now(), n, &t.rates[0])
+		if t.levelID != 0 {
+			if level, voice, ok := audioLevel(buf[:n], t.levelID); ok {
+				t.loud.add(level, voice)
+			}
 		}
 		t.write(buf[:n])
 	}
@@ -99,8 +117,10 @@ func (t *publishedTrack) addLayer(layer int, remote *webrtc.TrackRemote, done fu
 	t.layers[layer].Store(remote)
 	t.active[layer].Store(true)
 	go t.forwardLayer(layer, remote, done)
-	// Down tracks waiting for a better layer switch to it on its keyframe.
+	// Down tracks waiting for a better layer switch to it on its keyframe;
+	// the one below it may no longer be needed (pause.go).
 	t.requestLayerKeyframe(layer)
+	t.updateLayers()
 }
 
 // forwardLayer reads one simulcast layer and hands each packet to the down
@@ -113,15 +133,19 @@ func (t *publishedTrack) forwardLayer(layer int, remote *webrtc.TrackRemote, don
 	buf := make([]byte, 1500)
 	var pkt rtp.Packet
 	var deadlineSet time.Time
+	var rate rateMeter
 	for {
-		if now := time.Now(); now.Sub(deadlineSet) >= layerTimeout/4 {
+		now := time.Now()
+		if now.Sub(deadlineSet) >= layerTimeout/4 {
 			_ = remote.SetReadDeadline(now.Add(layerTimeout))
 			deadlineSet = now
 		}
 		n, _, err := remote.Read(buf)
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
-			t.active[layer].Store(false)
+			if t.active[layer].Swap(false) {
+				t.updateLayers() // a layer below may be needed now (pause.go)
+			}
 			deadlineSet = time.Time{}
 			continue
 		}
@@ -129,8 +153,13 @@ func (t *publishedTrack) forwardLayer(layer int, remote *webrtc.TrackRemote, don
 			return
 		}
 		if !t.active[layer].Load() {
+			// Back after a pause (ours, pause.go, or the publisher's):
+			// the down tracks waiting for it need a keyframe.
 			t.active[layer].Store(true)
+			t.requestLayerKeyframe(layer)
+			t.updateLayers()
 		}
+		rate.add(now, n, &t.rates[layer])
 		if t.stopped.Load() || pkt.Unmarshal(buf[:n]) != nil {
 			continue
 		}
@@ -165,27 +194,31 @@ func (t *publishedTrack) nearestLayer(want int) int {
 	return -1
 }
 
-// addDown and removeDown change the down tracks (copy on write).
+// addDown and removeDown change the down tracks (copy on write), then the
+// layers the publisher should send (pause.go).
 func (t *publishedTrack) addDown(d *downTrack) {
 	t.dmu.Lock()
-	defer t.dmu.Unlock()
 	var next []*downTrack
 	if cur := t.downs.Load(); cur != nil {
 		next = append(next, *cur...)
 	}
 	next = append(next, d)
 	t.downs.Store(&next)
+	t.dmu.Unlock()
+	t.updateLayers()
 }
 
 func (t *publishedTrack) removeDown(d *downTrack) {
 	t.dmu.Lock()
-	defer t.dmu.Unlock()
 	cur := t.downs.Load()
 	if cur == nil {
+		t.dmu.Unlock()
 		return
 	}
 	next := slices.DeleteFunc(slices.Clone(*cur), func(x *downTrack) bool { return x == d })
 	t.downs.Store(&next)
+	t.dmu.Unlock()
+	t.updateLayers()
 }
 
 // requestKeyframe sends a PLI to the publisher, at most one per
@@ -247,9 +280,10 @@ func (t *publishedTrack) sendPLI(layer int) {
 	_ = t.owner.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(remote.SSRC())}})
 }
 
-// stop ends forwarding at once and cancels the deferred PLIs.
+// stop ends forwarding at once and cancels the deferred PLIs and pauses.
 func (t *publishedTrack) stop() {
 	t.stopped.Store(true)
+	t.stopPause()
 	for i := range t.pli {
 		k := &t.pli[i]
 		k.mu.Lock()
@@ -264,13 +298,24 @@ func (t *publishedTrack) stop() {
 // registerInterceptors sets up pion's interceptors as
 // webrtc.RegisterDefaultInterceptors does — NACK generator and responder (with
 // a nackHistory-packet history), RTCP sender and receiver reports, simulcast
-// header extensions, TWCC feedback and header extension — but without the
-// stats interceptor: it only serves PeerConnection.GetStats, which the SFU
-// does not call, and costs a recorder per stream and work on every packet of
-// every subscriber.
-func registerInterceptors(me *webrtc.MediaEngine, ir *interceptor.Registry) error {
+// header extensions, TWCC feedback for what the SFU receives — but without
+// the stats interceptor: it only serves PeerConnection.GetStats, which the
+// SFU does not call, and costs a recorder per stream and work on every packet
+// of every subscriber. Towards subscribers it adds congestion control
+// (bwe.go). Interceptors added first sit nearest the network. The NACK
+// responder comes first: it resends on the RTX stream (its own SSRC), which
+// GCC's pacer does not know and would refuse (TestNACKRecovery); so resends
+// leave without passing the estimator. Then bwe, which sees every other
+// packet as it leaves, then the transport-wide sequence numbers bwe reads.
+func registerInterceptors(me *webrtc.MediaEngine, ir *interceptor.Registry, bwe interceptor.Factory) error {
 	if err := webrtc.ConfigureNackWithOptions(me, ir, nil, nack.ResponderSize(nackHistory)); err != nil {
 		return err
+	}
+	if bwe != nil {
+		ir.Add(bwe)
+		if err := webrtc.ConfigureTWCCHeaderExtensionSender(me, ir); err != nil {
+			return err
+		}
 	}
 	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
 		return err

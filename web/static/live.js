@@ -66,6 +66,7 @@ function start(root) {
   const tracks = new Map(); // track id → {id, user, source, kind}
   const floor = new Set(); // users this page gave the floor to
   let hands = [];
+  let speaker = ''; // the user speaking now (the server's speaker event)
   let lobby = [];
 
   function setStatus(text) { status.textContent = text; }
@@ -236,6 +237,21 @@ function start(root) {
       case 'attendance':
         renderAttendance(m.attendance || []);
         break;
+      case 'speaker':
+        // The active speaker: named in the list ("parle") and outlined on
+        // their camera tile: a word, not a colour alone.
+        speaker = m.user || '';
+        render();
+        markSpeaker();
+        break;
+      case 'layers':
+        // Which layers of our camera someone watches: the others stop
+        // being encoded until the server asks for them again.
+        if (m.track?.source === 'camera') {
+          cameraLayers = m.active || null;
+          queue = queue.then(() => layerCamera(senders.camera)).catch((err) => console.warn('live: layers', err));
+        }
+        break;
       case 'ended':
         finish('Le cours est terminé.');
         break;
@@ -280,7 +296,7 @@ function start(root) {
       if (c.usernameFragment != null) candidate.usernameFragment = c.usernameFragment;
       send({ type: 'candidate', candidate });
     });
-    pc.addEventListener('track', (ev) => showTrack(ev.track));
+    pc.addEventListener('track', (ev) => showTrack(ev.track, remoteTrackId(ev)));
     // A network blip: after 2 s disconnected we ask the server for an ICE
     // restart (the socket is often still up; tracks and subscriptions are
     // kept); if that does not bring the connection back within 10 s, or ICE
@@ -314,6 +330,7 @@ function start(root) {
     for (const el of videos.querySelectorAll('[data-track]')) dropTile(el);
     for (const el of root.querySelectorAll('audio[data-track]')) el.remove();
     layerSent.clear(); // a new connection starts on the high layers
+    cameraLayers = null; // and our camera sends all its layers
   }
 
   async function answer(m) {
@@ -360,15 +377,24 @@ function start(root) {
     f: { scaleResolutionDownBy: 1, maxBitrate: 1500000 },
   };
 
+  // cameraLayers: the RIDs of our camera's layers someone watches, from the
+  // server's last "layers" (null: all).
+  let cameraLayers = null;
+
   // layerCamera sizes the camera sender's three layers when the browser
-  // negotiated them; with one encoding (no simulcast support, or an answer
-  // without RIDs) the sender is left as it is.
+  // negotiated them, and turns off those nobody watches; with one encoding
+  // (no simulcast support, or an answer without RIDs) the sender is left as
+  // it is.
   async function layerCamera(sender) {
+    if (!sender) return;
     try {
       const params = sender.getParameters();
       const encs = params.encodings || [];
       if (encs.length < 3 || !encs.every((e) => simulcastEncodings[e.rid])) return;
-      for (const e of encs) Object.assign(e, simulcastEncodings[e.rid]);
+      for (const e of encs) {
+        Object.assign(e, simulcastEncodings[e.rid]);
+        e.active = !cameraLayers || cameraLayers.includes(e.rid);
+      }
       await sender.setParameters(params);
     } catch (err) {
       console.warn('live: camera layers', err);
@@ -439,6 +465,17 @@ function start(root) {
     render();
   }
 
+  // markSpeaker outlines the camera tile of whoever speaks.
+  function markSpeaker() {
+    for (const fig of videos.querySelectorAll('figure[data-track]')) {
+      const info = tracks.get(fig.dataset.track);
+      const on = !!speaker && !!info && info.user === speaker && info.source === 'camera';
+      fig.classList.toggle('live-speaking', on);
+      const cap = fig.querySelector('figcaption');
+      if (cap && info) cap.textContent = (people.get(info.user)?.name || 'Participant') + (info.source === 'screen' ? ' — écran' : '') + (on ? ' — parle' : '');
+    }
+  }
+
   function tileClass(source) {
     return 'live-tile ' + (source === 'screen' ? 'live-screen' : 'live-camera');
   }
@@ -451,14 +488,30 @@ function start(root) {
     const cap = fig.querySelector('figcaption');
     if (cap) cap.textContent = (who ? who.name : 'Participant') + (info.source === 'screen' ? ' — écran' : '');
     if (info.source === 'screen') videos.prepend(fig);
+    markSpeaker();
   }
 
-  function showTrack(track) {
-    const info = tracks.get(track.id);
+  // remoteTrackId is the TrackInfo id of a received track: the track id of
+  // the a=msid line of its m-section (found by mid). Chromium also uses it
+  // as track.id; Firefox gives remote tracks ids of its own.
+  function remoteTrackId(ev) {
+    const mid = ev.transceiver?.mid;
+    const sdp = ev.currentTarget?.remoteDescription?.sdp || '';
+    for (const section of sdp.split(/\r?\nm=/)) {
+      const lines = section.split(/\r?\n/);
+      if (mid == null || !lines.includes('a=mid:' + mid)) continue;
+      const msid = lines.find((l) => l.startsWith('a=msid:'))?.split(' ')[1];
+      if (msid) return msid;
+    }
+    return ev.track.id;
+  }
+
+  function showTrack(track, id) {
+    const info = tracks.get(id);
     if (track.kind === 'audio') {
       const a = document.createElement('audio');
       a.autoplay = true;
-      a.dataset.track = track.id;
+      a.dataset.track = id;
       a.srcObject = new MediaStream([track]);
       a.hidden = true;
       root.append(a);
@@ -468,7 +521,7 @@ function start(root) {
       return;
     }
     const fig = document.createElement('figure');
-    fig.dataset.track = track.id;
+    fig.dataset.track = id;
     const v = document.createElement('video');
     v.autoplay = true;
     v.playsInline = true;
@@ -592,7 +645,8 @@ function start(root) {
       const name = document.createElement('span');
       name.className = 'live-name';
       name.textContent = p.name + (p.role === 'moderator' ? ' (enseignant)' : '') + (p.user === me ? ' — vous' : '') +
-        (floor.has(p.user) ? ' — a la parole' : '');
+        (floor.has(p.user) ? ' — a la parole' : '') + (p.user === speaker ? ' — parle' : '');
+      li.classList.toggle('speaking', p.user === speaker);
       li.append(name);
       if (moderator && connected && p.user !== me && p.role !== 'moderator') {
         const actions = document.createElement('span');
@@ -813,8 +867,11 @@ function start(root) {
   buttons.camera?.addEventListener('click', toggleCamera);
   buttons.screen?.addEventListener('click', toggleScreen);
   buttons.both?.addEventListener('click', async () => {
-    if (!local.camera) await toggleCamera();
+    // The screen first: getDisplayMedia needs the click's user activation,
+    // which Firefox (like Chromium) lets expire after a few seconds, e.g.
+    // while the user answers the camera's permission prompt.
     if (!local.screen) await toggleScreen();
+    if (!local.camera) await toggleCamera();
   });
   buttons.lock?.addEventListener('click', () => send({ type: 'lock', locked: !locked }));
   buttons.waiting?.addEventListener('click', () => send({ type: 'waiting_room', waiting_room: !waitingRoom }));
@@ -875,6 +932,8 @@ function start(root) {
     // blip drops the signaling socket and the PeerConnection, as a network
     // cut would; the page must resume by itself.
     blip() { pc?.close(); ws?.close(); },
+    // speaker: the user the server names as speaking now ('': nobody).
+    speaker() { return speaker; },
     // restartIce asks for an ICE restart now, as a disconnection would.
     restartIce() { send({ type: 'ice_restart' }); },
     // iceState: the PeerConnection's state and the server's ICE ufrag.
@@ -882,14 +941,38 @@ function start(root) {
       const m = pc?.remoteDescription?.sdp.match(/a=ice-ufrag:(\S+)/);
       return { state: pc?.connectionState || '', ufrag: m ? m[1] : '' };
     },
+    // encodings: the layers our sender of source sends (rid, scale, bit
+    // rate), as the browser negotiated them.
+    encodings(source) {
+      const sender = senders[source];
+      if (!sender) return [];
+      return (sender.getParameters().encodings || []).map((e) => ({
+        rid: e.rid || '', scale: e.scaleResolutionDownBy || 1, maxBitrate: e.maxBitrate || 0, active: e.active !== false,
+      }));
+    },
+    // width is the widest frame decoded last (video).
     async inbound(kind) {
-      const out = { packets: 0, bytes: 0, frames: 0 };
+      const out = { packets: 0, bytes: 0, frames: 0, width: 0 };
       if (!pc) return out;
       (await pc.getStats()).forEach((s) => {
         if (s.type === 'inbound-rtp' && s.kind === kind) {
           out.packets += s.packetsReceived || 0;
           out.bytes += s.bytesReceived || 0;
           out.frames += s.framesDecoded || 0;
+          out.width = Math.max(out.width, s.frameWidth || 0);
+        }
+      });
+      return out;
+    },
+    // outbound: what we send of kind, per outbound-rtp stream (one per
+    // simulcast layer), from getStats.
+    async outbound(kind) {
+      const out = [];
+      if (!pc) return out;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'outbound-rtp' && s.kind === kind) {
+          out.push({ rid: s.rid || '', packets: s.packetsSent || 0, bytes: s.bytesSent || 0,
+            frames: s.framesEncoded || 0, width: s.frameWidth || 0 });
         }
       });
       return out;

@@ -65,7 +65,9 @@ async function checkMicro() {
     return false;
   }
   const ctx = new AudioContext();
-  await ctx.resume().catch(() => {});
+  // resume() never settles where the browser cannot start audio (Firefox
+  // headless, no sound output): do not let it hold the network check.
+  await Promise.race([ctx.resume(), new Promise((resolve) => setTimeout(resolve, 1000))]).catch(() => {});
   const analyser = ctx.createAnalyser();
   analyser.fftSize = 512;
   ctx.createMediaStreamSource(s).connect(analyser);
