@@ -26,6 +26,15 @@ type Live struct {
 	Signer  sfu.Signer
 	// Now is the clock for grants and start times (nil: time.Now).
 	Now func() time.Time
+	// RollCallEvery is how often a running lesson's roll call is compared
+	// with what was written and its changes (joins, departures) are written
+	// to the database (0: 2 s); HeartbeatEvery is the longest time between
+	// two writes of a running lesson, changed or not (0: 10 s). See
+	// live_rollcall.go.
+	RollCallEvery, HeartbeatEvery time.Duration
+	// OrphanAfter is how long a running lesson may go without a heartbeat
+	// before a sweep closes it as interrupted: its node died (0: 2 min).
+	OrphanAfter time.Duration
 }
 
 func (l *Live) now() time.Time {
@@ -47,6 +56,8 @@ type lesson struct {
 
 	structure int64
 	room      *sfu.Room
+	// journal writes the roll call as the lesson goes (live_rollcall.go).
+	journal *journal
 }
 
 func (l *lesson) target() identity.Target {
@@ -89,7 +100,7 @@ func (ls *lessons) start(m *sfu.Manager, c directory.Class, by int64, now time.T
 		return lesson{}, false, fmt.Errorf("live: start lesson of class %d: %w", c.ID, err)
 	}
 	l := &lesson{Room: id, ClassID: c.ID, StartedBy: by, StartedAt: now.UTC().Truncate(time.Second),
-		WaitingRoom: waitingRoom, structure: c.StructureID, room: room}
+		WaitingRoom: waitingRoom, structure: c.StructureID, room: room, journal: newJournal()}
 	room.SetWaitingRoom(waitingRoom)
 	if onEnd != nil {
 		started := *l
@@ -220,6 +231,9 @@ func (s *Server) startLesson(r *http.Request, classID int64, waitingRoom bool) (
 	}
 	if created {
 		s.log.Info("live: lesson started", "room", l.Room, "class", c.ID, "by", u.UserID)
+		go s.journalRollCall(l)
+		s.sweepLessons(r.Context())
+		s.openLessonChat(r.Context(), l, c)
 	}
 	return l, created, nil
 }
@@ -329,6 +343,7 @@ func (s *Server) saveRollCall(l lesson, roll []sfu.AttendanceRecord) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	ended := s.cfg.Live.now().UTC()
+	l.journal.stop() // a checkpoint in flight finds the lesson ended: livestore.ErrClosed
 	id, err := livestore.NewStore(s.db).Save(ctx, livestore.Lesson{Room: l.Room, Structure: l.structure, ClassID: l.ClassID,
 		StartedBy: l.StartedBy, StartedAt: l.StartedAt, EndedAt: ended}, rows)
 	if err != nil {
@@ -356,6 +371,9 @@ type pastLesson struct {
 	EndedAt   time.Time `json:"ended_at"`
 	People    int       `json:"people"`
 	CSV       string    `json:"attendance_csv"`
+	// Interrupted: the lesson's node died mid-lesson; it ended at its last
+	// heartbeat with the roll call written up to then.
+	Interrupted bool `json:"interrupted"`
 }
 
 // maxHistory bounds the finished lessons listed.
@@ -368,6 +386,7 @@ func (s *Server) pastLessons(ctx context.Context, u *user) ([]pastLesson, error)
 	if !u.Has(identity.Admin) {
 		structures = u.Structures()
 	}
+	s.sweepLessons(ctx)
 	st := livestore.NewStore(s.db)
 	recent, err := st.Recent(ctx, structures, maxHistory)
 	if err != nil {
@@ -389,7 +408,8 @@ func (s *Server) pastLessons(ctx context.Context, u *user) ([]pastLesson, error)
 		}
 		out = append(out, pastLesson{ID: l.ID, Room: l.Room, ClassID: l.ClassID, ClassName: name,
 			StartedAt: l.StartedAt, EndedAt: l.EndedAt, People: l.People,
-			CSV: "/api/v1/live/history/" + strconv.FormatInt(l.ID, 10) + "/attendance.csv"})
+			CSV:         "/api/v1/live/history/" + strconv.FormatInt(l.ID, 10) + "/attendance.csv",
+			Interrupted: l.Status == livestore.StatusInterrupted})
 	}
 	return out, nil
 }
@@ -416,6 +436,9 @@ func (s *Server) apiAttendanceCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	st := livestore.NewStore(s.db)
 	l, err := st.Lesson(r.Context(), id)
+	if err == nil && l.Status == livestore.StatusRunning {
+		err = livestore.ErrNotFound // listed once finished
+	}
 	if errors.Is(err, livestore.ErrNotFound) ||
 		(err == nil && !mayReadRollCall(currentUser(r), identity.Target{Structure: l.Structure, Classes: []int64{l.ClassID}})) {
 		s.notFound(w, r)

@@ -104,8 +104,12 @@ func (s *Server) liveHistoryPage(w http.ResponseWriter, r *http.Request) {
 	}
 	rows := make([]historyRow, 0, len(past))
 	for _, l := range past {
+		d := frMinutes(l.EndedAt.Sub(l.StartedAt))
+		if l.Interrupted {
+			d += " (interrompu)" // its node stopped: the roll call runs up to then
+		}
 		rows = append(rows, historyRow{ClassName: l.ClassName, StartedAt: frDateTime(l.StartedAt),
-			Duration: frMinutes(l.EndedAt.Sub(l.StartedAt)), People: l.People, CSV: l.CSV})
+			Duration: d, People: l.People, CSV: l.CSV})
 	}
 	s.render(w, r, http.StatusOK, "live_history", view{Title: "Présences aux cours en direct", Data: rows})
 }
@@ -170,6 +174,7 @@ type lessonData struct {
 	Room      string
 	ClassName string
 	Moderator bool
+	Chat      *conversationData // the lesson's chat (live_chat.go); nil: none
 }
 
 func (s *Server) lessonPage(w http.ResponseWriter, r *http.Request) {
@@ -182,6 +187,11 @@ func (s *Server) lessonPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	chatPanel, err := s.lessonChatPanel(r, l, moderator)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "live", view{Title: "Cours en direct — " + c.Name,
-		Data: lessonData{Room: l.Room, ClassName: c.Name, Moderator: moderator}})
+		Data: lessonData{Room: l.Room, ClassName: c.Name, Moderator: moderator, Chat: chatPanel}})
 }

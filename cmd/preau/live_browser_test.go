@@ -175,6 +175,17 @@ func TestBrowserLive(t *testing.T) {
 	s.waitGrowing(pupil, "pupil", "video", 10, 10*time.Second)
 	// The connection-quality indicator, from getStats, every 3 s.
 	s.step(pupil, "pupil", "see the connection quality", browsertest.WaitText("#live-quality", "Connexion : bonne"))
+	// The lesson's chat, beside the videos: the pupil writes, the teacher
+	// reads it live.
+	s.step(teacher, "teacher", "open the lesson chat", chromedp.WaitVisible(chromedp.CSS(`[data-testid="lesson-chat"] #chat[data-live="true"]`)))
+	s.step(pupil, "pupil", "write in the lesson chat",
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="lesson-chat"] #chat[data-live="true"]`)),
+		chromedp.SendKeys(chromedp.ID("texte"), "Pouvez-vous agrandir le texte ?\r"),
+		browsertest.WaitText("#chat-list li.mine:last-child .chat-state", "envoyé"))
+	s.step(teacher, "teacher", "read the pupil's message", browsertest.WaitText("#chat-list li:last-child", "Pouvez-vous agrandir le texte ?"))
+	// The teacher's fake microphone beeps: the server names the teacher as
+	// the active speaker (audio level extension), the pupil's page says so.
+	s.step(pupil, "pupil", "see who speaks", waitTrue(`window.preauLive.speaker() !== '' && [...document.querySelectorAll('#live-people li.speaking')].some(li => li.textContent.includes('parle'))`))
 	// The teacher may choose the camera and microphone.
 	s.step(teacher, "teacher", "see the device choice",
 		waitTrue(`!document.getElementById('live-devices').hidden && document.querySelectorAll('#live-camera-select option').length > 0`))

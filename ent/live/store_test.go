@@ -123,3 +123,124 @@ func TestWriteCSV(t *testing.T) {
 		t.Error("lines do not end with CRLF")
 	}
 }
+
+// TestJournal: a running lesson is written as it goes (Start, Checkpoint);
+// it is not listed until finished; a sweep closes a lesson whose heartbeat
+// is stale as interrupted, its open sessions counted up to the heartbeat; a
+// checkpoint after the end is refused (ErrClosed); Save finishes a journaled
+// lesson in place. On SQLite and PostgreSQL.
+func TestJournal(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		var college, class int64
+		err := d.InTx(ctx, func(tx *db.Tx) error {
+			var err error
+			if college, err = directory.CreateStructure(ctx, tx, directory.Structure{UAI: "0450001A", Name: "Collège", Kind: directory.College, Commune: "Orléans"}); err != nil {
+				return err
+			}
+			y, err := directory.EnsureYear(ctx, tx, directory.YearFor("2026-2027", true))
+			if err != nil {
+				return err
+			}
+			class, err = directory.EnsureClass(ctx, tx, directory.Class{StructureID: college, YearID: y, Name: "3e A"})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := live.NewStore(d)
+		t0 := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+		at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+
+		// A lesson whose node dies at minute 20.
+		dead := live.Lesson{Room: "cours-dead", Structure: college, ClassID: class, StartedBy: 3, StartedAt: t0}
+		id, err := s.Start(ctx, dead)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, err := s.Start(ctx, dead); err != nil || again != id {
+			t.Fatalf("Start again = %d, %v; want %d", again, err, id)
+		}
+		teacher := live.Attendance{UserID: 3, Name: "Paul Dupont", Role: "moderator", FirstJoin: t0, Sessions: 1, Since: t0}
+		lea := live.Attendance{UserID: 7, Name: "Léa Martin", Role: "participant", FirstJoin: at(1), Sessions: 1, Since: at(1)}
+		if err := s.Checkpoint(ctx, id, at(1), []live.Attendance{teacher, lea}); err != nil {
+			t.Fatal(err)
+		}
+		// Léa leaves at 5 and comes back at 8.
+		lea = live.Attendance{UserID: 7, Name: "Léa Martin", Role: "participant", FirstJoin: at(1), LastLeave: at(5), Total: 4 * time.Minute, Sessions: 1}
+		if err := s.Checkpoint(ctx, id, at(5), []live.Attendance{lea}); err != nil {
+			t.Fatal(err)
+		}
+		lea.Sessions, lea.Since = 2, at(8)
+		if err := s.Checkpoint(ctx, id, at(8), []live.Attendance{lea}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Checkpoint(ctx, id, at(20), nil); err != nil { // the last heartbeat
+			t.Fatal(err)
+		}
+		if r, err := s.Recent(ctx, nil, 10); err != nil || len(r) != 0 {
+			t.Fatalf("a running lesson is listed: %+v, %v", r, err)
+		}
+		if l, err := s.Lesson(ctx, id); err != nil || l.Status != live.StatusRunning || !l.EndedAt.IsZero() || !l.Heartbeat.Equal(at(20)) {
+			t.Fatalf("running Lesson = %+v, %v", l, err)
+		}
+
+		// A lesson still beating at minute 30, then ended cleanly.
+		alive := live.Lesson{Room: "cours-alive", Structure: college, ClassID: class, StartedBy: 3, StartedAt: at(25)}
+		aliveID, err := s.Start(ctx, alive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Checkpoint(ctx, aliveID, at(30), []live.Attendance{{UserID: 3, Name: "Paul Dupont", Role: "moderator", FirstJoin: at(25), Sessions: 1, Since: at(25)}}); err != nil {
+			t.Fatal(err)
+		}
+
+		// The sweep at minute 31, two minutes of silence allowed: only the
+		// dead lesson is closed, at its last heartbeat.
+		if n, err := s.Sweep(ctx, at(29)); err != nil || n != 1 {
+			t.Fatalf("Sweep = %d, %v; want 1", n, err)
+		}
+		l, err := s.Lesson(ctx, id)
+		if err != nil || l.Status != live.StatusInterrupted || !l.EndedAt.Equal(at(20)) {
+			t.Fatalf("interrupted Lesson = %+v, %v", l, err)
+		}
+		if err := s.Checkpoint(ctx, id, at(21), nil); err != live.ErrClosed {
+			t.Fatalf("checkpoint of an interrupted lesson: %v, want ErrClosed", err)
+		}
+		roll, err := s.Roll(ctx, id)
+		if err != nil || len(roll) != 2 {
+			t.Fatalf("Roll = %+v, %v", roll, err)
+		}
+		// Léa: 4 min, then 8 → 20; the teacher: 0 → 20; both "left" at 20.
+		if a := roll[0]; a.Name != "Léa Martin" || a.Total != 16*time.Minute || a.Sessions != 2 || !a.LastLeave.Equal(at(20)) || !a.FirstJoin.Equal(at(1)) {
+			t.Errorf("Léa's row %+v", a)
+		}
+		if a := roll[1]; a.Name != "Paul Dupont" || a.Total != 20*time.Minute || !a.LastLeave.Equal(at(20)) {
+			t.Errorf("the teacher's row %+v", a)
+		}
+		recent, err := s.Recent(ctx, nil, 10)
+		if err != nil || len(recent) != 1 || recent[0].ID != id || recent[0].People != 2 {
+			t.Fatalf("Recent after the sweep = %+v, %v", recent, err)
+		}
+
+		// The live lesson ends cleanly: Save finishes it in place.
+		final := []live.Attendance{{UserID: 3, Name: "Paul Dupont", Role: "moderator", FirstJoin: at(25), LastLeave: at(40), Total: 15 * time.Minute, Sessions: 1}}
+		alive.EndedAt = at(40)
+		if got, err := s.Save(ctx, alive, final); err != nil || got != aliveID {
+			t.Fatalf("Save of a journaled lesson = %d, %v; want %d", got, err, aliveID)
+		}
+		if err := s.Checkpoint(ctx, aliveID, at(41), nil); err != live.ErrClosed {
+			t.Fatalf("checkpoint after the end: %v, want ErrClosed", err)
+		}
+		if _, err := s.Save(ctx, alive, final); err == nil {
+			t.Fatal("an ended lesson saved twice")
+		}
+		l, err = s.Lesson(ctx, aliveID)
+		if err != nil || l.Status != live.StatusEnded || !l.EndedAt.Equal(at(40)) {
+			t.Fatalf("ended Lesson = %+v, %v", l, err)
+		}
+		if roll, err := s.Roll(ctx, aliveID); err != nil || len(roll) != 1 || roll[0].Total != 15*time.Minute || !roll[0].LastLeave.Equal(at(40)) {
+			t.Fatalf("final Roll = %+v, %v", roll, err)
+		}
+	})
+}
