@@ -10,10 +10,12 @@ import (
 	"preau/identity"
 )
 
-// Attachments and replies (docs/protocol.md, "Chat"). An attachment is a
-// reference to one version of a file of the Documents that the sender may
-// read; members download it through the conversation, whose membership is
-// the only check then (the file may have been renamed since).
+// Attachments and replies (docs/protocol.md, "Chat"). An attachment is the
+// content of one version of a file of the Documents that the sender may
+// read, copied when sent into a storage key the message owns (Key): later
+// replaces, the pruning of old versions, a rename or a purge of the file
+// change nothing to it. Members download it through the conversation, whose
+// membership is the only check then.
 
 // Limits on attachments (SECURITY.md, "Files": 10 MiB in chat).
 const (
@@ -31,6 +33,11 @@ type Attachment struct {
 	Name        string
 	Size        int64
 	ContentType string
+	// Key is the storage key of the message's own copy of the content;
+	// "" for attachments sent before copies existed (migration 0009),
+	// which still point at the file's version.
+	Key    string
+	SHA256 string
 }
 
 // Extra is what a message may carry beside its text.
@@ -59,11 +66,14 @@ func (x Extra) check() error {
 	return nil
 }
 
-// FileResolver checks that a user may read a file and describes its
-// current version; an error refuses the attachment (ErrAttachment).
-// web adapts storage/files.Service.Attachable to it.
+// FileResolver checks that a user may read a file, copies its current
+// version into a key of the message's own (Attachment.Key) and describes
+// it; an error refuses the attachment (ErrAttachment). Copies that end up
+// in no stored message (a refused send, a resend) are handed back to
+// DropAttachments. web adapts storage/files.Service.CopyAttachment to it.
 type FileResolver interface {
 	ResolveAttachment(ctx context.Context, p *identity.Principal, fileID int64) (Attachment, error)
+	DropAttachments(keys []string)
 }
 
 // SetFiles lets the hub accept attachments: without a resolver, a send
@@ -92,18 +102,90 @@ func (h *Hub) resolve(ctx context.Context, p *identity.Principal, ids []int64) (
 	out := make([]Attachment, 0, len(ids))
 	for _, id := range ids {
 		a, err := r.ResolveAttachment(ctx, p, id)
+		if err == nil && a.Size > MaxAttachmentSize {
+			out = append(out, a) // its copy is dropped below
+			err = fmt.Errorf("%d bytes", a.Size)
+		}
 		if err != nil {
+			h.dropCopies(out)
 			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 				return nil, err
 			}
 			return nil, fmt.Errorf("%w: file %d: %v", ErrAttachment, id, err)
 		}
-		if a.Size > MaxAttachmentSize {
-			return nil, fmt.Errorf("%w: file %d: %d bytes", ErrAttachment, id, a.Size)
-		}
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// copiesFreed is the store's hook: a deleted message's copies go.
+func (h *Hub) copiesFreed(keys []string) {
+	h.mu.Lock()
+	r := h.files
+	h.mu.Unlock()
+	if r != nil {
+		r.DropAttachments(keys)
+	}
+}
+
+// freeAttachments removes a message's attachments inside the transaction
+// that deletes it, and returns the storage keys of their copies, to be
+// deleted after the commit (Store.copiesFreed).
+func freeAttachments(ctx context.Context, tx db.Querier, conv, seq int64) ([]string, error) {
+	keys, err := strs(ctx, tx, "SELECT storage_key FROM message_attachments WHERE conversation_id = ? AND seq = ? AND storage_key <> ''", conv, seq)
+	if err != nil {
+		return nil, err
+	}
+	_, err = tx.Exec(ctx, "DELETE FROM message_attachments WHERE conversation_id = ? AND seq = ?", conv, seq)
+	return keys, err
+}
+
+func strs(ctx context.Context, q db.Querier, query string, args ...any) ([]string, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// dropCopies gives back the copies of attachments that no stored message
+// keeps.
+func (h *Hub) dropCopies(as []Attachment) {
+	var keys []string
+	for _, a := range as {
+		if a.Key != "" {
+			keys = append(keys, a.Key)
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	h.mu.Lock()
+	r := h.files
+	h.mu.Unlock()
+	if r != nil {
+		r.DropAttachments(keys)
+	}
+}
+
+// postResolved stores a message whose attachments were resolved (and
+// copied) for it; the copies are dropped unless this call stored the
+// message.
+func (h *Hub) postResolved(ctx context.Context, conv, sender int64, clientID, body string, x Extra) (Message, bool, error) {
+	m, created, err := h.store.post(ctx, conv, sender, clientID, body, x)
+	if err != nil || !created {
+		h.dropCopies(x.Attachments)
+	}
+	return m, created, err
 }
 
 // PostWith stores and delivers a message with a reply or attachments, like
@@ -113,7 +195,7 @@ func (h *Hub) PostWith(ctx context.Context, conv int64, p *identity.Principal, c
 	if err != nil {
 		return Message{}, err
 	}
-	m, created, err := h.store.post(ctx, conv, p.UserID, clientID, body, Extra{ReplyTo: replyTo, Attachments: atts})
+	m, created, err := h.postResolved(ctx, conv, p.UserID, clientID, body, Extra{ReplyTo: replyTo, Attachments: atts})
 	if err != nil {
 		return Message{}, err
 	}
@@ -139,8 +221,9 @@ func (h *Hub) Edit(ctx context.Context, conv, seq, author int64, body string) (M
 
 func insertAttachments(ctx context.Context, tx db.Querier, conv, seq int64, as []Attachment) error {
 	for i, a := range as {
-		if _, err := tx.Exec(ctx, `INSERT INTO message_attachments (conversation_id, seq, n, file_id, version, name, size, content_type)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, conv, seq, i+1, a.FileID, a.Version, a.Name, a.Size, a.ContentType); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO message_attachments (conversation_id, seq, n, file_id, version, name, size, content_type,
+			storage_key, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, conv, seq, i+1, a.FileID, a.Version, a.Name, a.Size,
+			a.ContentType, a.Key, a.SHA256); err != nil {
 			return err
 		}
 	}
@@ -151,7 +234,7 @@ func insertAttachments(ctx context.Context, tx db.Querier, conv, seq int64, as [
 // from seq `from` to `to`, by seq then order; those of deleted messages
 // are left out.
 func loadAttachmentsBySeq(ctx context.Context, q db.Querier, conv, from, to int64) (map[int64][]Attachment, error) {
-	rows, err := q.Query(ctx, `SELECT a.seq, a.file_id, a.version, a.name, a.size, a.content_type
+	rows, err := q.Query(ctx, `SELECT a.seq, a.file_id, a.version, a.name, a.size, a.content_type, a.storage_key, a.sha256
 		FROM message_attachments a JOIN messages m ON m.conversation_id = a.conversation_id AND m.seq = a.seq
 		WHERE a.conversation_id = ? AND a.seq >= ? AND a.seq <= ? AND m.deleted_at_ms = 0 ORDER BY a.seq, a.n`, conv, from, to)
 	if err != nil {
@@ -162,7 +245,7 @@ func loadAttachmentsBySeq(ctx context.Context, q db.Querier, conv, from, to int6
 	for rows.Next() {
 		var seq int64
 		var a Attachment
-		if err := rows.Scan(&seq, &a.FileID, &a.Version, &a.Name, &a.Size, &a.ContentType); err != nil {
+		if err := rows.Scan(&seq, &a.FileID, &a.Version, &a.Name, &a.Size, &a.ContentType, &a.Key, &a.SHA256); err != nil {
 			return nil, err
 		}
 		out[seq] = append(out[seq], a)
@@ -196,11 +279,11 @@ func attachTo(ctx context.Context, q db.Querier, conv int64, ms []Message) error
 // no such attachment: ErrNotFound.
 func (s *Store) Attachment(ctx context.Context, conv, seq int64, n int, user int64) (Attachment, error) {
 	var a Attachment
-	err := s.db.QueryRow(ctx, `SELECT a.file_id, a.version, a.name, a.size, a.content_type
+	err := s.db.QueryRow(ctx, `SELECT a.file_id, a.version, a.name, a.size, a.content_type, a.storage_key, a.sha256
 		FROM message_attachments a JOIN messages m ON m.conversation_id = a.conversation_id AND m.seq = a.seq
 		JOIN conversation_members cm ON cm.conversation_id = a.conversation_id AND cm.user_id = ?
 		WHERE a.conversation_id = ? AND a.seq = ? AND a.n = ? AND m.deleted_at_ms = 0`, user, conv, seq, n).
-		Scan(&a.FileID, &a.Version, &a.Name, &a.Size, &a.ContentType)
+		Scan(&a.FileID, &a.Version, &a.Name, &a.Size, &a.ContentType, &a.Key, &a.SHA256)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, ErrNotFound
 	}

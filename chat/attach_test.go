@@ -20,6 +20,8 @@ type fakeFiles map[int64]struct {
 
 var errNoFile = errors.New("fake: not found")
 
+func (f fakeFiles) DropAttachments([]string) {}
+
 func (f fakeFiles) ResolveAttachment(_ context.Context, p *identity.Principal, id int64) (Attachment, error) {
 	x, ok := f[id]
 	if !ok || x.owner != p.UserID {

@@ -23,8 +23,9 @@ type client struct {
 	conn *websocket.Conn
 	user int64
 	// p is the session's principal at the handshake, for the rights to
-	// attached files.
-	p *identity.Principal
+	// attached files; authAt is when it was checked (rights.go).
+	p      *identity.Principal
+	authAt time.Time
 
 	out    chan []byte // live frames and replies, bounded
 	replay chan []byte // replayed history, unbuffered: the reader waits on the writer
@@ -57,6 +58,14 @@ type convState struct {
 	// watch: the client asked for the conversation's presence, and gets
 	// its presence events from then on.
 	watch bool
+	// notify: a subscription for notifications only: new messages, no
+	// changes, typing or presence. quiet: notify for a member who is not a
+	// moderator of a conversation with opening hours openFrom–openTo:
+	// messages posted outside them wait in held (quiet.go).
+	notify, quiet    bool
+	moderator        bool // of the conversation, when subscribed
+	openFrom, openTo int
+	held             []heldFrame
 }
 
 // pendingFrame is a live frame held during a replay: a new message (seq >
@@ -65,6 +74,7 @@ type convState struct {
 type pendingFrame struct {
 	seq   int64
 	frame []byte
+	at    time.Time // when it arrived: a live message's posting time
 }
 
 // errKilled ends a reader whose connection is being closed.
@@ -101,6 +111,10 @@ func (c *client) kill(code websocket.StatusCode, reason string, counter ...*atom
 func (c *client) deliver(conv, seq int64, frame []byte) {
 	c.mu.Lock()
 	st := c.convs[conv]
+	if st != nil && st.notify && seq <= 0 {
+		c.mu.Unlock() // notifications: new messages only
+		return
+	}
 	if st != nil && seq == seqPresence {
 		// Presence events go to connections that asked for them only;
 		// otherwise they are ephemeral like typing.
@@ -120,12 +134,22 @@ func (c *client) deliver(conv, seq int64, frame []byte) {
 			c.slow()
 			return
 		}
-		st.pending = append(st.pending, pendingFrame{seq, frame})
+		st.pending = append(st.pending, pendingFrame{seq, frame, c.h.cfg.Now()})
 		c.mu.Unlock()
 		return
 	case seq > 0 && seq <= st.replayed:
 		c.mu.Unlock()
 		return
+	case seq > 0 && (st.quiet || len(st.held) > 0):
+		// A live message: posted now.
+		now := c.h.cfg.Now()
+		if held, overflow := c.holdLocked(st, frame, now, now); held || overflow {
+			c.mu.Unlock()
+			if overflow {
+				c.slow()
+			}
+			return
+		}
 	}
 	c.mu.Unlock()
 	select {
@@ -163,7 +187,7 @@ func (c *client) replayFrame(frame []byte) error {
 }
 
 // serve runs one connection until it ends.
-func (h *Hub) serve(conn *websocket.Conn, p *identity.Principal) {
+func (h *Hub) serve(conn *websocket.Conn, p *identity.Principal, authAt time.Time) {
 	conn.SetReadLimit(h.cfg.MaxFrame)
 	c := &client{
 		h: h, conn: conn, user: p.UserID, p: p,
@@ -171,9 +195,10 @@ func (h *Hub) serve(conn *websocket.Conn, p *identity.Principal) {
 		dead: make(chan struct{}), convs: map[int64]*convState{},
 		lastTyping: map[int64]time.Time{},
 		frames:     newBucket(5*h.cfg.RateMessages, h.cfg.RateWindow),
+		authAt:     authAt,
 	}
-	if !h.register(c) {
-		conn.Close(websocket.StatusPolicyViolation, reasonTooMany)
+	if code, reason, ok := h.register(c); !ok {
+		conn.Close(code, reason)
 		return
 	}
 	written := make(chan struct{})
@@ -353,7 +378,7 @@ func (c *client) send(ctx context.Context, id int64, s *sendData) {
 		c.fail(id, err)
 		return
 	}
-	m, created, err := c.h.store.post(ctx, s.Conversation, c.user, s.ClientID, s.Body, Extra{ReplyTo: s.ReplyTo, Attachments: atts})
+	m, created, err := c.h.postResolved(ctx, s.Conversation, c.user, s.ClientID, s.Body, Extra{ReplyTo: s.ReplyTo, Attachments: atts})
 	if err != nil {
 		c.fail(id, err)
 		return
@@ -374,6 +399,16 @@ func (c *client) subscribe(ctx context.Context, id int64, it SubscribeItem) erro
 	if err == nil && ok {
 		n, err = c.h.store.memberCount(opCtx, it.ID)
 	}
+	var quiet, mod bool
+	var conv Conversation
+	if err == nil && ok && it.Notify {
+		// Quiet hours hold notifications for members who are not
+		// moderators (quiet.go).
+		if conv, err = c.h.store.Conversation(opCtx, it.ID); err == nil {
+			mod, err = c.h.store.IsModerator(opCtx, it.ID, c.user)
+		}
+		quiet = !mod && conv.OpenFromMin != conv.OpenToMin
+	}
 	cancel()
 	if err != nil || !ok {
 		if err == nil {
@@ -389,11 +424,25 @@ func (c *client) subscribe(ctx context.Context, id int64, it SubscribeItem) erro
 		c.convs[it.ID] = st
 	}
 	st.syncing, st.replayed, st.small = true, it.AfterSeq, n <= SmallConversation
+	st.notify, st.quiet, st.moderator, st.openFrom, st.openTo = it.Notify, quiet, mod, conv.OpenFromMin, conv.OpenToMin
 	c.mu.Unlock()
 	if !joined {
 		if err := c.h.join(ctx, it.ID, c); err != nil {
 			return err
 		}
+	}
+	// A removal committed after the first check may have been announced
+	// before the subscription existed (rights.go): check again now that
+	// later announcements find it.
+	opCtx, cancel = context.WithTimeout(ctx, opTimeout)
+	ok, err = c.h.store.IsMember(opCtx, it.ID, c.user)
+	cancel()
+	if err == nil && !ok {
+		c.drop(it.ID)
+	}
+	if !c.subscribedTo(it.ID, st) {
+		c.h.leave(it.ID, c) // dropped while joining: the join may have come after drop's leave
+		return nil
 	}
 	after := it.AfterSeq
 	for {
@@ -404,11 +453,20 @@ func (c *client) subscribe(ctx context.Context, id int64, it SubscribeItem) erro
 			c.fail(id, err)
 			return err
 		}
+		if !c.subscribedTo(it.ID, st) {
+			return nil // removed meanwhile: nothing more of it
+		}
 		for _, m := range ms {
+			after = m.Seq
+			if held, err := c.holdOrOverflow(st, encodeMessage(m), time.UnixMilli(m.CreatedAtMs)); held || err != nil {
+				if err != nil {
+					return err
+				}
+				continue
+			}
 			if err := c.replayFrame(encodeMessage(m)); err != nil {
 				return err
 			}
-			after = m.Seq
 		}
 		if len(ms) < replayPage {
 			break
@@ -437,10 +495,18 @@ func (c *client) subscribe(ctx context.Context, id int64, it SubscribeItem) erro
 			if f.seq >= 0 && f.seq <= after {
 				continue
 			}
+			after = max(after, f.seq)
+			if f.seq > 0 {
+				if held, err := c.holdOrOverflow(st, f.frame, f.at); held || err != nil {
+					if err != nil {
+						return err
+					}
+					continue
+				}
+			}
 			if err := c.replayFrame(f.frame); err != nil {
 				return err
 			}
-			after = max(after, f.seq)
 		}
 	}
 }

@@ -20,14 +20,25 @@
 // message_*): reach.go loads what the rule needs for many people at once
 // and starts private conversations (one per pair, pair_key) and groups.
 // Class channels exist per class for its pupils and for its parents, with
-// the class's teachers and the school's vie scolaire (CPE) as moderators;
-// they are made when a member opens the Messagerie (EnsureSchoolChannels
-// for the vie scolaire).
+// the class's teachers and the school's vie scolaire (CPE) as moderators —
+// staff whose role records the service directory.ServiceVieScolaire, or,
+// while no service is recorded (imported data), whose job title reads so
+// (IsVieScolaire); they are made when a member opens the Messagerie
+// (EnsureSchoolChannels for the vie scolaire).
 // mailbox.go is the secure mailbox (one conversation per message, members
 // are the recipients, receipts from last_read_seq). moderation.go holds
 // moderation for minors — delete any message, mute, announcements only,
 // opening hours, reports — each act in the chat_audit table, and the
-// checks Post makes (db/migrations/0005_chat_rules.sql).
+// checks Post makes (db/migrations/0005_chat_rules.sql). A mailbox form
+// sent twice makes one message (its token is unique per sender:
+// conversations.mail_key). quiet.go holds the notifications of messages
+// posted outside the opening hours until they open. fold.go makes search
+// ignore case and accents on both databases.
+//
+// Rights changes (rights.go) reach live connections on every node through
+// the broker: a member removed from a conversation stops receiving it
+// ("unsubscribed"), a revoked user (account disabled, session ended) is
+// disconnected (4001).
 //
 // # Delivery guarantees
 //
@@ -79,9 +90,10 @@
 // # Replies and attachments
 //
 // A message may answer an earlier one (ReplyTo, a seq of the same
-// conversation) and carry up to 5 attachments (attach.go): references to one
+// conversation) and carry up to 5 attachments (attach.go): the current
 // version of a file of the Documents, checked by a FileResolver against the
-// sender's rights when sent (web adapts storage/files), at most 10 MiB each.
-// Members download them through the conversation; a deleted message loses
-// them.
+// sender's rights when sent and copied into a storage key the message owns
+// (web adapts storage/files), at most 10 MiB each, so that later replaces
+// and the pruning of versions do not lose it. Members download them
+// through the conversation; a deleted message loses them, copies included.
 package chat

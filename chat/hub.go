@@ -44,6 +44,11 @@ type Config struct {
 	// Presence shares users' presence between nodes (RedisPresence);
 	// nil: in this process only.
 	Presence Presence
+	// Now is the clock of quiet hours (quiet.go); default time.Now.
+	Now func() time.Time
+	// QuietTick is how often messages held for quiet hours are checked
+	// for release. Default 30 s.
+	QuietTick time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -69,6 +74,10 @@ func (c Config) withDefaults() Config {
 	if c.Namespace == "" {
 		c.Namespace = "preau"
 	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	defDur(&c.QuietTick, 30*time.Second)
 	return c
 }
 
@@ -128,6 +137,21 @@ type Hub struct {
 	presenceWG   sync.WaitGroup
 
 	files FileResolver // guarded by mu; attach.go
+
+	// Rights changes (rights.go): rightsReady is closed once the rights
+	// topic is subscribed.
+	rightsWG    sync.WaitGroup
+	rightsReady chan struct{}
+	rightsOnce  sync.Once
+	// revoked: when each user was last revoked (guarded by mu), so that a
+	// connection authenticated before that but registered after is
+	// refused too. Entries are dropped after revokedMemory.
+	revoked map[int64]time.Time
+
+	// Quiet hours (quiet.go): connections holding frames.
+	heldMu  sync.Mutex
+	held    map[*client]struct{}
+	quietWG sync.WaitGroup
 }
 
 // topic is a conversation with local subscribers.
@@ -152,12 +176,19 @@ func NewHub(cfg Config, store *Store, broker Broker, log *slog.Logger) *Hub {
 		perUser: map[int64]int{}, rates: map[int64]*bucket{},
 		presence: cfg.Presence, local: map[int64]*localUser{}, dirty: map[int64]struct{}{},
 		counts: map[int64]cachedCounts{}, presenceWake: make(chan struct{}, 1),
+		rightsReady: make(chan struct{}), revoked: map[int64]time.Time{},
+		held: map[*client]struct{}{},
 	}
 	if h.presence == nil {
 		h.presence = NewMemoryPresence()
 	}
 	h.presenceWG.Add(1)
 	go h.presenceLoop()
+	h.rightsWG.Add(1)
+	go h.rightsLoop()
+	h.quietWG.Add(1)
+	go h.quietLoop()
+	store.listen(h, true)
 	return h
 }
 
@@ -166,6 +197,7 @@ func NewHub(cfg Config, store *Store, broker Broker, log *slog.Logger) *Hub {
 // header is checked by the upgrade (same host, or Config.OriginPatterns).
 func (h *Hub) Handler(auth func(*http.Request) (*identity.Principal, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		authAt := time.Now()
 		p, err := auth(r)
 		if err != nil || p == nil {
 			http.Error(w, "Connexion requise.", http.StatusUnauthorized)
@@ -182,7 +214,7 @@ func (h *Hub) Handler(auth func(*http.Request) (*identity.Principal, error)) htt
 		if err != nil {
 			return // Accept has answered
 		}
-		h.serve(conn, p)
+		h.serve(conn, p, authAt)
 	})
 }
 
@@ -228,22 +260,28 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	h.cancel() // aborts reads still blocked, when ctx ran out
 	<-done
 	h.presenceWG.Wait()
+	h.rightsWG.Wait()
+	h.quietWG.Wait()
+	h.store.listen(h, false)
 	return err
 }
 
-// register adds a connection unless the user has too many or the hub is
-// closing.
-func (h *Hub) register(c *client) bool {
+// register adds a connection unless the user has too many, was revoked
+// after the connection was authenticated, or the hub is closing.
+func (h *Hub) register(c *client) (websocket.StatusCode, string, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if t, ok := h.revoked[c.user]; ok && !c.authAt.After(t) {
+		return StatusRevoked, reasonRevoked, false
+	}
 	if h.closed || h.perUser[c.user] >= h.cfg.MaxConnsPerUser {
-		return false
+		return websocket.StatusPolicyViolation, reasonTooMany, false
 	}
 	h.clients[c] = struct{}{}
 	h.perUser[c.user]++
 	h.conns.Add(1)
 	h.presenceConn(c.user, +1, false)
-	return true
+	return 0, "", true
 }
 
 func (h *Hub) unregister(c *client, convs []int64) {

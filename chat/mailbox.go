@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"preau/db"
@@ -54,6 +55,9 @@ type Mail struct {
 // is reachable with the policy's mailbox rule (a teacher: the classes they
 // teach; staff and head: their school's), a person with the message_*
 // rules; only those with some mailbox right send at all; anything out of reach answers ErrNotFound and nothing is sent.
+// clientID is the form's token (one per form shown): sending it again, even
+// at the same time, returns the first message and sends nothing
+// (conversations.mail_key is unique).
 func (s *Store) SendMail(ctx context.Context, pr *identity.Principal, subject, body, clientID string, aud Audience) (Mail, error) {
 	if !pr.CanAny(identity.Mailbox, identity.Create) {
 		return Mail{}, ErrNotFound
@@ -138,6 +142,10 @@ func (s *Store) SendMail(ctx context.Context, pr *identity.Principal, subject, b
 	if structure == 0 {
 		return Mail{}, fmt.Errorf("%w: no structure", ErrInvalid)
 	}
+	key := strconv.FormatInt(pr.UserID, 10) + ":" + clientID
+	if m, err := s.mailByKey(ctx, key); err == nil || !errors.Is(err, ErrNotFound) {
+		return m, err // the form sent again: the first send
+	}
 	recipients := slices.Sorted(func(yield func(int64) bool) {
 		for id := range set {
 			if !yield(id) {
@@ -151,8 +159,8 @@ func (s *Store) SendMail(ctx context.Context, pr *identity.Principal, subject, b
 			CreatedAtMs: now, LastSeq: 1, AnnounceOnly: true},
 		Message: Message{Seq: 1, SenderID: pr.UserID, ClientID: clientID, Body: body, CreatedAtMs: now}}
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		if err := tx.QueryRow(ctx, `INSERT INTO conversations (kind, structure_id, title, created_by, created_at_ms, last_seq, announce_only)
-			VALUES (?, ?, ?, ?, ?, 1, ?) RETURNING id`, string(KindMail), structure, subject, pr.UserID, now, true).Scan(&m.Conversation.ID); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO conversations (kind, structure_id, title, created_by, created_at_ms, last_seq, announce_only, mail_key)
+			VALUES (?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`, string(KindMail), structure, subject, pr.UserID, now, true, key).Scan(&m.Conversation.ID); err != nil {
 			return err
 		}
 		// The sender has read their own message.
@@ -163,14 +171,42 @@ func (s *Store) SendMail(ctx context.Context, pr *identity.Principal, subject, b
 		if err := addMembers(ctx, tx, m.Conversation.ID, recipients, RoleMember, now); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, "INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at_ms) VALUES (?, 1, ?, ?, ?, ?)",
-			m.Conversation.ID, pr.UserID, clientID, body, now)
+		_, err := tx.Exec(ctx, `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at_ms, body_folded, folded)
+			VALUES (?, 1, ?, ?, ?, ?, ?, 1)`, m.Conversation.ID, pr.UserID, clientID, body, now, Fold(body))
 		return err
 	})
+	if err != nil && db.IsUniqueViolation(err) {
+		// The same form sent twice at once: the other send committed.
+		return s.mailByKey(ctx, key)
+	}
 	if err != nil {
 		return Mail{}, fmt.Errorf("chat: send mail: %w", err)
 	}
 	m.Message.ConversationID = m.Conversation.ID
+	return m, nil
+}
+
+// mailByKey returns the mailbox message sent with a sender's form token
+// (conversations.mail_key): ErrNotFound when none.
+func (s *Store) mailByKey(ctx context.Context, key string) (Mail, error) {
+	var id int64
+	err := s.db.QueryRow(ctx, "SELECT id FROM conversations WHERE mail_key = ?", key).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Mail{}, ErrNotFound
+	}
+	if err != nil {
+		return Mail{}, fmt.Errorf("chat: send mail: %w", err)
+	}
+	var m Mail
+	if m.Conversation, err = s.Conversation(ctx, id); err != nil {
+		return Mail{}, fmt.Errorf("chat: send mail: %w", err)
+	}
+	if m.Message, err = s.Message(ctx, id, 1); err != nil {
+		return Mail{}, err
+	}
+	if _, m.Recipients, err = s.Receipts(ctx, id); err != nil {
+		return Mail{}, err
+	}
 	return m, nil
 }
 

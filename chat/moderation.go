@@ -143,6 +143,7 @@ func (s *Store) moderate(ctx context.Context, convID, actor int64, what string, 
 // moderator. The message keeps its seq.
 func (s *Store) ModerateDelete(ctx context.Context, convID, seq, actor int64) (Message, error) {
 	var m Message
+	var freed []string
 	err := s.moderate(ctx, convID, actor, "delete", func(tx *db.Tx, now int64) error {
 		err := scanMessage(tx.QueryRow(ctx, "SELECT "+messageColumns+" FROM messages WHERE conversation_id = ? AND seq = ?",
 			convID, seq), &m)
@@ -155,13 +156,19 @@ func (s *Store) ModerateDelete(ctx context.Context, convID, seq, actor int64) (M
 		if m.DeletedAtMs != 0 {
 			return ErrNotFound
 		}
-		if _, err := tx.Exec(ctx, "UPDATE messages SET body = '', deleted_at_ms = ? WHERE conversation_id = ? AND seq = ?",
+		if _, err := tx.Exec(ctx, "UPDATE messages SET body = '', body_folded = '', folded = 1, deleted_at_ms = ? WHERE conversation_id = ? AND seq = ?",
 			now, convID, seq); err != nil {
 			return err
 		}
 		m.Body, m.DeletedAtMs = "", now
+		if freed, err = freeAttachments(ctx, tx, convID, seq); err != nil {
+			return err
+		}
 		return audit(ctx, tx, now, actor, AuditDelete, convID, m.SenderID, seq, "")
 	})
+	if err == nil {
+		s.copiesFreed(freed)
+	}
 	return m, err
 }
 
@@ -208,13 +215,18 @@ func (s *Store) SetHours(ctx context.Context, convID, actor int64, fromMin, toMi
 	if fromMin == toMin {
 		fromMin, toMin = 0, 0
 	}
-	return s.moderate(ctx, convID, actor, "hours", func(tx *db.Tx, now int64) error {
+	err := s.moderate(ctx, convID, actor, "hours", func(tx *db.Tx, now int64) error {
 		if _, err := tx.Exec(ctx, "UPDATE conversations SET open_from_min = ?, open_to_min = ? WHERE id = ?",
 			fromMin, toMin, convID); err != nil {
 			return err
 		}
 		return audit(ctx, tx, now, actor, AuditHours, convID, 0, 0, FormatHours(fromMin, toMin))
 	})
+	if err == nil {
+		// Notifications held on live connections follow the new hours.
+		s.each(func(l storeListener) { l.hoursChanged(ctx, convID, fromMin, toMin) })
+	}
+	return err
 }
 
 // FormatHours writes opening hours as "08:00-18:30" ("" when always open).
@@ -305,8 +317,8 @@ func (s *Store) Report(ctx context.Context, convID, seq, reporter int64) (Conver
 				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, "INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at_ms) VALUES (?, 1, 0, ?, ?, ?)",
-			out.ID, fmt.Sprintf("report-%d-%d", convID, seq), body, now); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at_ms, body_folded, folded)
+			VALUES (?, 1, 0, ?, ?, ?, ?, 1)`, out.ID, fmt.Sprintf("report-%d-%d", convID, seq), body, now, Fold(body)); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO chat_reports (conversation_id, seq, reporter_id, report_conversation_id, created_at_ms)

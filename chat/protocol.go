@@ -33,6 +33,9 @@ const (
 	TypePong       = "pong"
 	// TypePresenceCount answers "presence" for a large conversation.
 	TypePresenceCount = "presence_count"
+	// TypeUnsubscribed: the user is no longer a member of a conversation;
+	// nothing more of it is sent (rights.go).
+	TypeUnsubscribed = "unsubscribed"
 )
 
 // Error codes sent in an "error" message.
@@ -76,6 +79,10 @@ type envelope struct {
 type SubscribeItem struct {
 	ID       int64 `json:"id"`
 	AfterSeq int64 `json:"after_seq"`
+	// Notify: a subscription for notifications only (the home page's
+	// badge): new messages only, those posted outside the conversation's
+	// opening hours sent once they open (quiet.go).
+	Notify bool `json:"notify,omitempty"`
 }
 
 type subscribeData struct {
@@ -298,6 +305,11 @@ type PresenceCountData struct {
 	Members      int   `json:"members"`
 	Online       int   `json:"online"`
 	Away         int   `json:"away"`
+}
+
+// UnsubscribedData is the data of an "unsubscribed" frame.
+type UnsubscribedData struct {
+	Conversation int64 `json:"conversation"`
 }
 
 // ErrorData is the data of an "error" frame; Message is French.

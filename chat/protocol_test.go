@@ -18,6 +18,8 @@ func TestDecodeRequest(t *testing.T) {
 		{`{"v":1,"type":"ping","id":3,"data":null}`, true, "ping"},
 		{`{"v":1,"type":"send","id":1,"data":{"conversation":4,"client_id":"a","body":"Bonjour"}}`, true, "send"},
 		{`{"v":1,"type":"subscribe","data":{"conversations":[{"id":4,"after_seq":10},{"id":5,"after_seq":0}]}}`, true, "subscribe"},
+		{`{"v":1,"type":"subscribe","data":{"conversations":[{"id":4,"after_seq":10,"notify":true}]}}`, true, "subscribe"},
+		{`{"v":1,"type":"subscribe","data":{"conversations":[{"id":4,"after_seq":10,"notify":1}]}}`, false, "notify not a boolean"},
 		{`{"v":1,"type":"read","data":{"conversation":4,"seq":2}}`, true, "read"},
 		{`{"v":1,"type":"typing","data":{"conversation":4}}`, true, "typing"},
 		{`{"v":1,"type":"presence","data":{"conversation":4}}`, true, "presence"},

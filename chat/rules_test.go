@@ -321,3 +321,72 @@ func TestClassParentsChannel(t *testing.T) {
 		}
 	})
 }
+
+// TestVieScolaireByService: the vie scolaire is who the directory records
+// in that service, whatever their title; the title ("CPE") counts only
+// while no service is recorded (imported data).
+func TestVieScolaireByService(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		sc := newSchool(t, d)
+		s := NewStore(d)
+		var anne int64
+		err := d.InTx(ctx, func(tx *db.Tx) error {
+			p, err := directory.CreatePerson(ctx, tx, directory.Person{FirstName: "Anne", LastName: "Morel"})
+			if err != nil {
+				return err
+			}
+			anne = p.ID
+			if err := directory.AddRole(ctx, tx, anne, sc.college, identity.Staff, "Conseillère principale d'éducation"); err != nil {
+				return err
+			}
+			return directory.SetService(ctx, tx, anne, sc.college, directory.ServiceVieScolaire)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := directory.SetService(ctx, d, sc.prof, sc.college, directory.ServiceVieScolaire); !errors.Is(err, directory.ErrNotFound) {
+			t.Errorf("a teacher given a staff service: %v", err)
+		}
+		if err := directory.SetService(ctx, d, anne, sc.college, "cantine"); !errors.Is(err, directory.ErrInvalid) {
+			t.Errorf("unknown service: %v", err)
+		}
+		c, err := s.EnsureClassChannel(ctx, sc.c3A)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for who, want := range map[int64]bool{anne: true, sc.cpe: true, sc.doc: false} {
+			if ok, _ := s.IsModerator(ctx, c.ID, who); ok != want {
+				t.Errorf("user %d moderates: %v, want %v", who, ok, want)
+			}
+		}
+		if st, err := s.VieScolaireOf(ctx, anne); err != nil || len(st) != 1 || st[0] != sc.college {
+			t.Errorf("Anne's vie scolaire structures %v %v", st, err)
+		}
+		// The "CPE" titled staff is recorded in another service: the title
+		// no longer counts.
+		if err := directory.SetService(ctx, d, sc.cpe, sc.college, directory.ServiceOther); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.EnsureClassChannel(ctx, sc.c3A); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := s.IsMember(ctx, c.ID, sc.cpe); ok {
+			t.Error("staff of another service still in the class channel")
+		}
+		if st, _ := s.VieScolaireOf(ctx, sc.cpe); len(st) != 0 {
+			t.Errorf("other service: vie scolaire of %v", st)
+		}
+		// Reports reach Anne.
+		if _, err := s.Post(ctx, c.ID, sc.lea, "l1", "Message déplacé"); err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.Report(ctx, c.ID, 1, sc.tom)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := s.IsMember(ctx, r.ID, anne); !ok {
+			t.Error("the report does not reach the vie scolaire")
+		}
+	})
+}

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
 	"preau/db"
 	"preau/ent/directory"
-	"preau/identity"
 )
 
 // Errors of the chat store. A conversation the user is not a member of is
@@ -113,6 +113,78 @@ type Store struct {
 	dir *directory.Store
 	// now is the clock; tests move it.
 	now func() time.Time
+
+	// listeners are told what a commit changed that live connections or
+	// stored contents must follow: the hubs serving this store.
+	listenMu  sync.Mutex
+	listeners map[storeListener]struct{}
+}
+
+// storeListener follows a store's committed changes (Hub).
+type storeListener interface {
+	// membersLeft: users are no longer members of conv (rights.go).
+	membersLeft(ctx context.Context, conv int64, users []int64)
+	// copiesFreed: attachment copies no message keeps any more.
+	copiesFreed(keys []string)
+	// hoursChanged: conv's opening hours are now from–to (quiet.go).
+	hoursChanged(ctx context.Context, conv int64, from, to int)
+}
+
+// listen registers (on) or removes a listener.
+func (s *Store) listen(l storeListener, on bool) {
+	s.listenMu.Lock()
+	defer s.listenMu.Unlock()
+	if !on {
+		delete(s.listeners, l)
+		return
+	}
+	if s.listeners == nil {
+		s.listeners = map[storeListener]struct{}{}
+	}
+	s.listeners[l] = struct{}{}
+}
+
+func (s *Store) each(fn func(storeListener)) {
+	s.listenMu.Lock()
+	ls := make([]storeListener, 0, len(s.listeners))
+	for l := range s.listeners {
+		ls = append(ls, l)
+	}
+	s.listenMu.Unlock()
+	for _, l := range ls {
+		fn(l)
+	}
+}
+
+// membersLeft tells the listeners that users left conv (committed).
+func (s *Store) membersLeft(ctx context.Context, conv int64, users []int64) {
+	if len(users) > 0 {
+		s.each(func(l storeListener) { l.membersLeft(ctx, conv, users) })
+	}
+}
+
+// copiesFreed hands the listeners attachment copies that a deleted message
+// no longer keeps (committed). Copies exist only where a hub resolves
+// attachments, so one listener with files deletes them.
+func (s *Store) copiesFreed(keys []string) {
+	if len(keys) > 0 {
+		s.each(func(l storeListener) { l.copiesFreed(keys) })
+	}
+}
+
+// RemoveMember removes a user from a conversation; live connections of the
+// user stop receiving it at once, on every node (rights.go). Removing a
+// user who is not a member is ErrNotFound.
+func (s *Store) RemoveMember(ctx context.Context, convID, userID int64) error {
+	res, err := s.db.Exec(ctx, "DELETE FROM conversation_members WHERE conversation_id = ? AND user_id = ?", convID, userID)
+	if err != nil {
+		return fmt.Errorf("chat: remove member: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	s.membersLeft(ctx, convID, []int64{userID})
+	return nil
 }
 
 // NewStore returns a store over d.
@@ -302,13 +374,27 @@ func (s *Store) classParents(ctx context.Context, q db.Querier, classID int64) (
 		WHERE e.class_id = ? ORDER BY g.parent_id`, classID)
 }
 
-// vieScolaire returns the school's staff whose function is vie scolaire
-// (CPE): they moderate every class channel of the school and receive the
-// reports.
+// vieScolaireSQL selects, among staff roles, those of the vie scolaire:
+// by their service (directory.ServiceVieScolaire); by their job title
+// only while no service is recorded (imported data), as IsVieScolaire.
+const vieScolaireSQL = `profile = 'personnel' AND (service = 'vie_scolaire'
+	OR (service = '' AND (LOWER(function) LIKE '%cpe%' OR LOWER(function) LIKE '%vie scolaire%')))`
+
+// vieScolaire returns the school's vie scolaire (CPE): they moderate every
+// class channel of the school and receive the reports.
 func (s *Store) vieScolaire(ctx context.Context, q db.Querier, structureID int64) ([]int64, error) {
-	return ids(ctx, q, `SELECT DISTINCT user_id FROM roles WHERE structure_id = ? AND profile = ?
-		AND (LOWER(function) LIKE '%cpe%' OR LOWER(function) LIKE '%vie scolaire%') ORDER BY user_id`,
-		structureID, string(identity.Staff))
+	return ids(ctx, q, "SELECT DISTINCT user_id FROM roles WHERE structure_id = ? AND "+vieScolaireSQL+" ORDER BY user_id", structureID)
+}
+
+// VieScolaireOf lists the structures where the user is of the vie scolaire
+// (see vieScolaire).
+func (s *Store) VieScolaireOf(ctx context.Context, userID int64) ([]int64, error) {
+	out, err := ids(ctx, s.db, "SELECT DISTINCT structure_id FROM roles WHERE user_id = ? AND structure_id IS NOT NULL AND "+
+		vieScolaireSQL+" ORDER BY structure_id", userID)
+	if err != nil {
+		return nil, fmt.Errorf("chat: vie scolaire of %d: %w", userID, err)
+	}
+	return out, nil
 }
 
 func ids(ctx context.Context, q db.Querier, query string, args ...any) ([]int64, error) {
@@ -331,7 +417,9 @@ func ids(ctx context.Context, q db.Querier, query string, args ...any) ([]int64,
 // syncChannel finds the class's channel of c.Kind, creating it if needed,
 // and makes its members exactly want (user → role).
 func (s *Store) syncChannel(ctx context.Context, c Conversation, want map[int64]string) (Conversation, error) {
+	var removed []int64
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		removed = removed[:0]
 		now := s.nowMs()
 		err := tx.QueryRow(ctx, `SELECT id, last_seq, created_at_ms, announce_only, open_from_min, open_to_min
 			FROM conversations WHERE class_id = ? AND kind = ?`, c.ClassID, string(c.Kind)).Scan(&c.ID, &c.LastSeq,
@@ -367,6 +455,7 @@ func (s *Store) syncChannel(ctx context.Context, c Conversation, want map[int64]
 				if _, err := tx.Exec(ctx, "DELETE FROM conversation_members WHERE conversation_id = ? AND user_id = ?", c.ID, id); err != nil {
 					return err
 				}
+				removed = append(removed, id)
 			} else if want[id] != role {
 				if _, err := tx.Exec(ctx, "UPDATE conversation_members SET role = ? WHERE conversation_id = ? AND user_id = ?", want[id], c.ID, id); err != nil {
 					return err
@@ -382,6 +471,9 @@ func (s *Store) syncChannel(ctx context.Context, c Conversation, want map[int64]
 		}
 		return nil
 	})
+	if err == nil {
+		s.membersLeft(ctx, c.ID, removed)
+	}
 	return c, err
 }
 
@@ -462,8 +554,9 @@ func (s *Store) post(ctx context.Context, convID, sender int64, clientID, body s
 		}
 		m.CreatedAtMs = s.nowMs()
 		created = true
-		if _, err = tx.Exec(ctx, "INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at_ms, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?)",
-			convID, m.Seq, sender, clientID, body, m.CreatedAtMs, x.ReplyTo); err != nil {
+		if _, err = tx.Exec(ctx, `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at_ms, reply_to,
+			body_folded, folded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+			convID, m.Seq, sender, clientID, body, m.CreatedAtMs, x.ReplyTo, Fold(body)); err != nil {
 			return err
 		}
 		m.Attachments = x.Attachments
@@ -529,17 +622,18 @@ func (s *Store) Edit(ctx context.Context, convID, seq, author int64, body string
 	if err := CheckBody(body); err != nil {
 		return Message{}, err
 	}
-	return s.change(ctx, convID, seq, author, "body = ?, edited_at_ms = ?", body)
+	return s.change(ctx, convID, seq, author, false, "body = ?, body_folded = ?, folded = 1, edited_at_ms = ?", body, Fold(body))
 }
 
 // Delete clears the body of the author's own message within EditWindow; the
 // message keeps its seq so that no gap appears.
 func (s *Store) Delete(ctx context.Context, convID, seq, author int64) (Message, error) {
-	return s.change(ctx, convID, seq, author, "body = '', deleted_at_ms = ?")
+	return s.change(ctx, convID, seq, author, true, "body = '', body_folded = '', folded = 1, deleted_at_ms = ?")
 }
 
-func (s *Store) change(ctx context.Context, convID, seq, author int64, set string, args ...any) (Message, error) {
+func (s *Store) change(ctx context.Context, convID, seq, author int64, deleting bool, set string, args ...any) (Message, error) {
 	var m Message
+	var freed []string
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		err := scanMessage(tx.QueryRow(ctx, "SELECT "+messageColumns+" FROM messages WHERE conversation_id = ? AND seq = ?",
 			convID, seq), &m)
@@ -562,6 +656,12 @@ func (s *Store) change(ctx context.Context, convID, seq, author int64, set strin
 		if _, err := tx.Exec(ctx, "UPDATE messages SET "+set+" WHERE conversation_id = ? AND seq = ?", args...); err != nil {
 			return err
 		}
+		if deleting {
+			var err error
+			if freed, err = freeAttachments(ctx, tx, convID, seq); err != nil {
+				return err
+			}
+		}
 		return scanMessage(tx.QueryRow(ctx, "SELECT "+messageColumns+" FROM messages WHERE conversation_id = ? AND seq = ?",
 			convID, seq), &m)
 	})
@@ -571,6 +671,7 @@ func (s *Store) change(ctx context.Context, convID, seq, author int64, set strin
 	if err != nil {
 		return Message{}, fmt.Errorf("chat: change %d/%d: %w", convID, seq, err)
 	}
+	s.copiesFreed(freed)
 	return m, nil
 }
 
@@ -719,13 +820,16 @@ type Found struct {
 }
 
 // Search finds the messages of the user's conversations whose text
-// contains q (case-insensitive for ASCII letters; LIKE's wildcards are
-// taken literally), not deleted, latest first, at most limit (default 50,
-// at most 200).
+// contains q, ignoring case and accents (Fold: "eleve" finds "Élève"; LIKE's
+// wildcards are taken literally), not deleted, latest first, at most limit
+// (default 50, at most 200).
 func (s *Store) Search(ctx context.Context, userID int64, q string, limit int) ([]Found, error) {
-	q = strings.ToLower(strings.TrimSpace(q))
-	if q == "" {
+	q = Fold(strings.TrimSpace(q))
+	if strings.TrimSpace(q) == "" {
 		return nil, nil
+	}
+	if err := s.foldPending(ctx); err != nil {
+		return nil, err
 	}
 	if limit <= 0 {
 		limit = 50
@@ -735,7 +839,7 @@ func (s *Store) Search(ctx context.Context, userID int64, q string, limit int) (
 			g.edited_at_ms, g.deleted_at_ms, c.kind, c.title
 		FROM conversation_members m JOIN messages g ON g.conversation_id = m.conversation_id
 		JOIN conversations c ON c.id = m.conversation_id
-		WHERE m.user_id = ? AND g.deleted_at_ms = 0 AND LOWER(g.body) LIKE ? ESCAPE '\'
+		WHERE m.user_id = ? AND g.deleted_at_ms = 0 AND g.body_folded LIKE ? ESCAPE '\'
 		ORDER BY g.created_at_ms DESC, g.conversation_id, g.seq DESC LIMIT ?`, userID, "%"+EscapeLike(q)+"%", limit)
 	if err != nil {
 		return nil, fmt.Errorf("chat: search: %w", err)
@@ -753,8 +857,9 @@ func (s *Store) Search(ctx context.Context, userID int64, q string, limit int) (
 	return out, rows.Err()
 }
 
-// IsVieScolaire reports whether a staff function is the vie scolaire's
-// (CPE): they moderate the school's class channels (see vieScolaire).
+// IsVieScolaire reports whether a staff job title reads as the vie
+// scolaire's (CPE): the fallback used while a role records no service
+// (directory.Service); see vieScolaire.
 func IsVieScolaire(function string) bool {
 	f := strings.ToLower(function)
 	return strings.Contains(f, "cpe") || strings.Contains(f, "vie scolaire")

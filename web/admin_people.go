@@ -459,6 +459,7 @@ func (s *Server) adminResetAccess(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.chatRevoke(r, sub.ID)
 	v, err := s.personView(r, u, sub, nil)
 	if err != nil {
 		s.fail(w, r, err)
@@ -482,6 +483,9 @@ func (s *Server) setDisabled(w http.ResponseWriter, r *http.Request, disabled bo
 	if err := s.auth.SetDisabled(r.Context(), sub.ID, u.UserID, disabled); err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if disabled {
+		s.chatRevoke(r, sub.ID)
 	}
 	flash := "reactive"
 	if disabled {

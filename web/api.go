@@ -251,6 +251,7 @@ func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusServiceUnavailable, "unavailable", "Déconnexion impossible pour le moment.")
 		return
 	}
+	s.chatRevoke(r, u.UserID)
 	s.clearSessionCookie(w, r)
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -363,6 +364,7 @@ func (s *Server) apiEndSession(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusServiceUnavailable, "unavailable", "Le service est momentanément indisponible.")
 		return
 	}
+	s.chatRevoke(r, u.UserID)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -386,6 +388,7 @@ func (s *Server) apiPassword(w http.ResponseWriter, r *http.Request) {
 		s.failAuth(w, err)
 		return
 	}
+	s.chatRevoke(r, u.UserID) // the other sessions ended
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -421,6 +421,7 @@ func (s *Server) apiResetAccess(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.chatRevoke(r, p.ID)
 	writeJSON(w, http.StatusCreated, activationResponse{Code: code, ExpiresAt: exp.UTC().Truncate(time.Second)})
 }
 
@@ -440,6 +441,9 @@ func (s *Server) apiSetDisabled(disabled bool) http.HandlerFunc {
 		if err != nil {
 			s.fail(w, r, err)
 			return
+		}
+		if disabled {
+			s.chatRevoke(r, p.ID)
 		}
 		w.WriteHeader(http.StatusNoContent)
 	}

@@ -83,9 +83,14 @@ func (s *Server) messagesPage(w http.ResponseWriter, r *http.Request) {
 	}
 	// The vie scolaire moderates every class of the school: channels
 	// nobody has opened yet are made for them.
-	for _, role := range u.Roles {
-		if role.Profile == identity.Staff && role.StructureID != 0 && chat.IsVieScolaire(role.Function) {
-			if err := s.chat.EnsureSchoolChannels(ctx, role.StructureID); err != nil {
+	if u.Has(identity.Staff) {
+		structures, err := s.chat.VieScolaireOf(ctx, u.UserID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, st := range structures {
+			if err := s.chat.EnsureSchoolChannels(ctx, st); err != nil {
 				s.fail(w, r, err)
 				return
 			}
@@ -439,6 +444,15 @@ func excerpt(m chat.Message) string {
 		return "Pièce jointe : " + m.Attachments[0].Name
 	}
 	return string(r)
+}
+
+// chatRevoke ends the user's chat connections on every node, within the
+// broker's delay (chat.Hub.Revoke): an account disabled, a session ended.
+// The user's other pages reconnect with their own session.
+func (s *Server) chatRevoke(r *http.Request, userID int64) {
+	if s.cfg.ChatHub != nil {
+		s.cfg.ChatHub.Revoke(r.Context(), userID)
+	}
 }
 
 // newClientID returns a random client message id (chat.CheckClientID).

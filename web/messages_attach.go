@@ -22,15 +22,19 @@ import (
 // hub with chat.Hub.SetFiles so that messages may carry attachments.
 type ChatFiles struct{ Files *files.Service }
 
-// ResolveAttachment checks that p may read the file and describes its
-// current version.
+// ResolveAttachment checks that p may read the file and copies its current
+// version for the message (files.Service.CopyAttachment).
 func (c ChatFiles) ResolveAttachment(ctx context.Context, p *identity.Principal, id int64) (chat.Attachment, error) {
-	a, err := c.Files.Attachable(ctx, p, id)
+	a, err := c.Files.CopyAttachment(ctx, p, id)
 	if err != nil {
 		return chat.Attachment{}, err
 	}
-	return chat.Attachment{FileID: a.FileID, Version: a.Version, Name: a.Name, Size: a.Size, ContentType: a.ContentType}, nil
+	return chat.Attachment{FileID: a.FileID, Version: a.Version, Name: a.Name, Size: a.Size, ContentType: a.ContentType,
+		Key: a.Key, SHA256: a.SHA256}, nil
 }
+
+// DropAttachments deletes copies that no stored message keeps.
+func (c ChatFiles) DropAttachments(keys []string) { c.Files.DropAttachmentCopies(keys...) }
 
 func (s *Server) attachmentPages(r chi.Router) {
 	r.Get("/messagerie/{id}/pieces-jointes/{seq}/{n}", s.attachmentDownload)
@@ -76,8 +80,9 @@ func (s *Server) attachmentUpload(w http.ResponseWriter, r *http.Request) {
 
 // attachmentDownload sends attachment n of message seq to a member of the
 // conversation: always as an attachment (RFC 6266) with nosniff and a
-// sandboxing CSP, under the name it had when sent. Anything else — not a
-// member, a deleted message, a version no longer kept — is 404.
+// sandboxing CSP, under the name it had when sent, from the message's own
+// copy. Anything else — not a member, a deleted message, a version no
+// longer kept for an attachment sent before copies existed — is 404.
 func (s *Server) attachmentDownload(w http.ResponseWriter, r *http.Request) {
 	conv, ok1 := idParam(r, "id")
 	seq, ok2 := idParam(r, "seq")
@@ -95,7 +100,12 @@ func (s *Server) attachmentDownload(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	d, err := s.cfg.Files.OpenVersion(r.Context(), a.FileID, a.Version)
+	var d files.Download
+	if a.Key != "" {
+		d, err = s.cfg.Files.OpenAttachmentCopy(a.Key, a.Name, a.Size, a.ContentType, a.SHA256)
+	} else {
+		d, err = s.cfg.Files.OpenVersion(r.Context(), a.FileID, a.Version)
+	}
 	if errors.Is(err, files.ErrNotFound) {
 		s.notFound(w, r)
 		return

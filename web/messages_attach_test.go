@@ -15,6 +15,7 @@ import (
 	"preau/chat"
 	"preau/db"
 	"preau/internal/dbtest"
+	"preau/storage"
 	"preau/storage/disk"
 	"preau/storage/files"
 )
@@ -176,6 +177,106 @@ func TestMessageEditAndReply(t *testing.T) {
 		lp := serve(f.h, "GET", base, "", withCookie(lea)).Body.String()
 		if !strings.Contains(lp, `data-testid="edit"`) {
 			t.Error("the author has no Modifier control")
+		}
+	})
+}
+
+// TestMessageAttachmentSurvivesPruning: an attachment is the content sent,
+// copied for the message: after the file is replaced six times (its old
+// versions pruned beyond the five kept) and then binned and purged, the
+// attachment still downloads the original bytes. On both databases.
+func TestMessageAttachmentSurvivesPruning(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d)
+		st, err := disk.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		store := chat.NewStore(d)
+		broker := chat.NewMemoryBroker(0)
+		hub := chat.NewHub(chat.Config{}, store, broker, testLogger(t))
+		t.Cleanup(func() {
+			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			hub.Shutdown(sctx)
+			broker.Close()
+		})
+		fsvc := files.New(d, st, files.Config{})
+		hub.SetFiles(ChatFiles{fsvc})
+		srv, _ := newServer(t, d, Config{Files: fsvc, Chat: store, ChatHub: hub}, testLogger(t))
+		h := srv.Handler()
+		lea := f.session(t, f.lea)
+		conv, err := store.EnsureClassChannel(ctx, f.classA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tp, err := srv.dir.Principal(ctx, f.teacher.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp, err := fsvc.PersonalSpace(ctx, tp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		upload := func(content string) files.Node {
+			t.Helper()
+			n, err := fsvc.Upload(ctx, tp, files.Upload{SpaceID: sp.ID, Name: "consignes.txt", Size: int64(len(content)),
+				Body: strings.NewReader(content)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		original := "Version d'origine : exercice 1."
+		file := upload(original)
+		m, err := hub.PostWith(ctx, conv.ID, tp, "t-1", "Les consignes", 0, []int64{file.ID})
+		if err != nil || len(m.Attachments) != 1 || m.Attachments[0].Key == "" {
+			t.Fatalf("post with the attachment: %+v %v", m, err)
+		}
+		// A resend stores nothing more (and gives its own copy back).
+		if again, err := hub.PostWith(ctx, conv.ID, tp, "t-1", "Les consignes", 0, []int64{file.ID}); err != nil ||
+			again.Seq != m.Seq || again.Attachments[0].Key != m.Attachments[0].Key {
+			t.Fatalf("resend: %+v %v", again, err)
+		}
+		for i := range 6 {
+			if n := upload(fmt.Sprintf("Version %d : exercice %d.", i+2, i+2)); n.ID != file.ID {
+				t.Fatalf("replace made a new file %d", n.ID)
+			}
+		}
+		if _, err := fsvc.OpenVersion(ctx, file.ID, 1); !errors.Is(err, files.ErrNotFound) {
+			t.Fatalf("version 1 still kept after six replaces (%v): the test proves nothing", err)
+		}
+		dl := fmt.Sprintf("/messagerie/%d/pieces-jointes/%d/1", conv.ID, m.Seq)
+		w := serve(h, "GET", dl, "", withCookie(lea))
+		wantCode(t, w, http.StatusOK, "download after six replaces")
+		if w.Body.String() != original {
+			t.Errorf("downloaded %q, want the original %q", w.Body.String(), original)
+		}
+		// Binned and purged: still there.
+		if err := fsvc.Delete(ctx, tp, file.ID); err != nil {
+			t.Fatalf("bin: %v", err)
+		}
+		if err := fsvc.Purge(ctx, tp, file.ID); err != nil {
+			t.Fatalf("purge: %v", err)
+		}
+		w = serve(h, "GET", dl, "", withCookie(lea))
+		wantCode(t, w, http.StatusOK, "download after the purge")
+		if w.Body.String() != original {
+			t.Errorf("after the purge: %q", w.Body.String())
+		}
+		// The message withdrawn, its copy goes too.
+		key := m.Attachments[0].Key
+		if _, err := st.Stat(ctx, key); err != nil {
+			t.Fatalf("the copy %s: %v", key, err)
+		}
+		w = serve(h, "POST", fmt.Sprintf("/messagerie/%d/retirer", conv.ID), url.Values{"seq": {fmt.Sprint(m.Seq)}}.Encode(),
+			withCookie(f.session(t, f.teacher)), withHeader("Content-Type", "application/x-www-form-urlencoded"))
+		wantCode(t, w, http.StatusSeeOther, "withdraw")
+		wantCode(t, serve(h, "GET", dl, "", withCookie(lea)), http.StatusNotFound, "withdrawn message's attachment")
+		if _, err := st.Stat(ctx, key); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("the withdrawn message's copy is still stored: %v", err)
 		}
 	})
 }

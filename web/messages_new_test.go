@@ -1,12 +1,14 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 var redirectConvRE = regexp.MustCompile(`^/messagerie/(\d+)`)
@@ -226,6 +228,9 @@ func TestSearchAndUnread(t *testing.T) {
 	if !strings.Contains(body, "Le contrôle de maths") || !strings.Contains(body, "Léa Martin") {
 		t.Errorf("search:\n%s", body)
 	}
+	if body := f.wantGet(teacher, "/messagerie/recherche?q=CONTROLE", http.StatusOK); !strings.Contains(body, "Le contrôle de maths") {
+		t.Errorf("search without the accent:\n%s", body)
+	}
 	if body := f.wantGet(teacher, "/messagerie/recherche?q=100%25", http.StatusOK); !strings.Contains(body, "Le contrôle") {
 		t.Errorf("search for a literal %%")
 	}
@@ -240,4 +245,65 @@ func TestSearchAndUnread(t *testing.T) {
 	if body := f.wantGet(f.login(f.pupilB), "/messagerie/recherche?q=maths", http.StatusOK); !strings.Contains(body, "Aucun message") {
 		t.Errorf("search crosses into others' conversations")
 	}
+}
+
+// TestMailboxFormResent: the Nouveau message form carries a token of its
+// own (a hidden field, new at each showing); posting it twice (a double
+// click, a resend) shows the same message and the parents receive one.
+func TestMailboxFormResent(t *testing.T) {
+	t.Parallel()
+	f := newAdminFixture(t)
+	teacher, parent := f.login(f.teacher), f.login(f.parent)
+	tokenRE := regexp.MustCompile(`name="client_id" value="([^"]+)"`)
+	token := match(t, tokenRE, f.wantGet(teacher, "/messagerie/message", http.StatusOK))
+	if other := match(t, tokenRE, f.wantGet(teacher, "/messagerie/message", http.StatusOK)); other == token {
+		t.Fatal("two showings of the form share a token")
+	}
+	form := url.Values{"sujet": {"Conseil de classe"}, "texte": {"Mardi à 17 h."}, "dest": {idStr(f.c3A) + ":parents"},
+		"client_id": {token}}
+	resp1, _ := f.wantPost(teacher, "/messagerie/message", form, http.StatusSeeOther)
+	resp2, _ := f.wantPost(teacher, "/messagerie/message", form, http.StatusSeeOther)
+	if a, b := convOf(t, resp1), convOf(t, resp2); a != b {
+		t.Fatalf("the form sent twice made %s and %s", a, b)
+	}
+	if body := f.wantGet(parent, "/messagerie", http.StatusOK); strings.Count(body, "Conseil de classe") != 1 {
+		t.Errorf("the parent's list shows the message %d times:\n%s", strings.Count(body, "Conseil de classe"), body)
+	}
+}
+
+// TestUnreadLeavesHeldOut: a message the teacher posts while the class
+// channel is closed (its opening hours start in an hour) is not in a
+// pupil's badge count yet, and the badge subscribes before it so that the
+// hub sends it at the opening (chat/quiet.go); the teacher's own count is
+// not concerned.
+func TestUnreadLeavesHeldOut(t *testing.T) {
+	t.Parallel()
+	f := newAdminFixture(t)
+	pupil, teacher := f.login(f.pupil), f.login(f.teacher)
+	body := f.wantGet(pupil, "/messagerie", http.StatusOK)
+	conv := "/messagerie/" + match(t, convLinkRE, body)
+	f.wantPost(pupil, conv, url.Values{"texte": {"Bonjour"}}, http.StatusSeeOther)
+	now := time.Now().In(parisTZ(t))
+	hm := func(min int) string { min %= 24 * 60; return fmt.Sprintf("%02d:%02d", min/60, min%60) }
+	m := now.Hour()*60 + now.Minute()
+	f.wantPost(teacher, conv+"/moderation", url.Values{"action": {"horaires"}, "de": {hm(m + 60)}, "a": {hm(m + 120)}}, http.StatusSeeOther)
+	f.wantPost(teacher, conv, url.Values{"texte": {"Devoir pour demain"}}, http.StatusSeeOther)
+	f.wantPost(teacher, conv, url.Values{"texte": {"Et le cahier"}}, http.StatusSeeOther)
+	_, body = f.get(pupil, "/messagerie/non-lus")
+	if !strings.Contains(body, `"unread":0`) || !strings.Contains(body, `"last_seq":1`) {
+		t.Errorf("the pupil's badge counts held messages: %s", body)
+	}
+	f.wantPost(pupil, conv+"/moderation", url.Values{"action": {"horaires"}, "de": {""}, "a": {""}}, http.StatusNotFound)
+	f.wantPost(teacher, conv+"/moderation", url.Values{"action": {"horaires"}, "de": {""}, "a": {""}}, http.StatusSeeOther)
+	if _, body = f.get(pupil, "/messagerie/non-lus"); !strings.Contains(body, `"unread":2`) || !strings.Contains(body, `"last_seq":3`) {
+		t.Errorf("always open: %s", body)
+	}
+}
+
+func parisTZ(t *testing.T) *time.Location {
+	l, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Skip("no time zone database")
+	}
+	return l
 }

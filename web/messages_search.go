@@ -89,9 +89,17 @@ type unreadConv struct {
 }
 
 // unreadJSON gives the home page's badge its starting point: the total
-// unread and, per conversation, the last seq to subscribe after.
+// unread and, per conversation, the seq to subscribe after.
 func (s *Server) unreadJSON(w http.ResponseWriter, r *http.Request) {
 	list, err := s.chat.ConversationsOf(r.Context(), currentUser(r).UserID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// Messages held for quiet hours are not counted yet: the badge
+	// subscribes before the first of them, and the hub sends them when the
+	// conversation opens (chat/quiet.go).
+	held, err := s.chat.Held(r.Context(), currentUser(r).UserID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -101,9 +109,13 @@ func (s *Server) unreadJSON(w http.ResponseWriter, r *http.Request) {
 		Conversations []unreadConv `json:"conversations"`
 	}{Conversations: []unreadConv{}}
 	for _, l := range list {
-		out.Unread += l.Unread
+		last, unread := l.LastSeq, l.Unread
+		if h, ok := held[l.ID]; ok {
+			last, unread = h.FirstSeq-1, max(0, unread-h.Count)
+		}
+		out.Unread += unread
 		if len(out.Conversations) < chat.MaxSubscribe {
-			out.Conversations = append(out.Conversations, unreadConv{l.ID, l.LastSeq, l.Unread})
+			out.Conversations = append(out.Conversations, unreadConv{l.ID, last, unread})
 		}
 	}
 	w.Header().Set("Cache-Control", "no-store")

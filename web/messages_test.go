@@ -1,12 +1,21 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"preau/chat"
+	"preau/internal/dbtest"
 )
 
 var convLinkRE = regexp.MustCompile(`href="/messagerie/(\d+)"`)
@@ -104,5 +113,80 @@ func TestSplitLinks(t *testing.T) {
 		if got := splitLinks(tc.in); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("splitLinks(%q) = %+v, want %+v", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestChatRevoked: the chat WebSocket follows the session. Logging out
+// closes the user's chat connections with 4001 (the other session's page
+// reconnects, the ended one cannot); disabling the account closes them all
+// and no reconnection is accepted.
+func TestChatRevoked(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.SQLite(t)
+	f := newFixture(t, d)
+	store := chat.NewStore(d)
+	broker := chat.NewMemoryBroker(0)
+	hub := chat.NewHub(chat.Config{}, store, broker, testLogger(t))
+	srv, _ := newServer(t, d, Config{Chat: store, ChatHub: hub}, testLogger(t))
+	srv.Mount("/ws/chat", hub.Handler(Principal))
+	h := srv.Handler()
+	ts := httptest.NewServer(h)
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		hub.Shutdown(sctx)
+		ts.Close()
+		broker.Close()
+	})
+	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws/chat"
+	dial := func(c *http.Cookie) (*websocket.Conn, int) {
+		t.Helper()
+		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		conn, resp, err := websocket.Dial(dctx, url, &websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {c.String()}}})
+		if err != nil {
+			if resp == nil {
+				t.Fatalf("dial: %v", err)
+			}
+			return nil, resp.StatusCode
+		}
+		// A round trip: the connection is registered.
+		if err := conn.Write(dctx, websocket.MessageText, []byte(`{"v":1,"type":"ping","id":1}`)); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := conn.Read(dctx); err != nil {
+			t.Fatal(err)
+		}
+		return conn, http.StatusSwitchingProtocols
+	}
+	closedWith := func(conn *websocket.Conn) websocket.StatusCode {
+		t.Helper()
+		rctx, cancel := context.WithTimeout(ctx, time.Second) // SECURITY.md: within 1 s
+		defer cancel()
+		_, _, err := conn.Read(rctx)
+		return websocket.CloseStatus(err)
+	}
+	s1, s2 := f.session(t, f.lea), f.session(t, f.lea)
+	c1, _ := dial(s1)
+	c2, _ := dial(s2)
+	wantCode(t, serve(h, "POST", "/api/v1/auth/logout", "", withCookie(s1)), http.StatusNoContent, "logout")
+	for i, c := range []*websocket.Conn{c1, c2} {
+		if code := closedWith(c); code != chat.StatusRevoked {
+			t.Fatalf("connection %d after logout: close %v", i+1, code)
+		}
+	}
+	if _, code := dial(s1); code != http.StatusUnauthorized {
+		t.Fatalf("the ended session reconnects: %d", code)
+	}
+	c2, _ = dial(s2)
+	defer c2.CloseNow()
+	admin := f.session(t, f.admin)
+	wantCode(t, serve(h, "POST", "/api/v1/people/"+strconv.FormatInt(f.lea.ID, 10)+"/disable", "", withCookie(admin)),
+		http.StatusNoContent, "disable")
+	if code := closedWith(c2); code != chat.StatusRevoked {
+		t.Fatalf("after the account is disabled: close %v", code)
+	}
+	if _, code := dial(s2); code != http.StatusUnauthorized {
+		t.Fatalf("a disabled account reconnects: %d", code)
 	}
 }

@@ -1,11 +1,12 @@
 package main
 
-// `preau loadtest chat`: flags, the local set-up of load conversations, the
-// server's /metrics, and the summary. The connections themselves are in
+// `preau loadtest chat`: flags, the set-up of load conversations by the
+// server (POST /api/v1/chat/loadtest), the server's /metrics, and the summary. The connections themselves are in
 // loadtest_chat.go; docs/benchmarks.md has the figures and commands.
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,16 +15,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
-
-	"preau/auth"
-	"preau/chat"
-	"preau/db"
-	"preau/demo"
 )
 
 // Bounds, so that a typo cannot start an unbounded run.
@@ -31,13 +28,16 @@ const (
 	maxLoadConnections = 50_000
 	maxLoadDuration    = 10 * time.Minute
 	maxLoadRate        = 100_000
-	maxConnsPerUser    = 5   // chat.Config.MaxConnsPerUser's default
-	sendsPerUserPerSec = 1.8 // under the hub's 20 sends / 10 s per user
+	maxLoadUsers       = 20_000 // synthetic accounts of one set-up (web/loadtest_chat.go)
+	maxConnsPerUser    = 5      // chat.Config.MaxConnsPerUser's default
+	sendsPerUserPerSec = 1.8    // under the hub's 20 sends / 10 s per user
 )
 
 type loadConfig struct {
 	URL           string
-	Data          string // the server's data directory: local set-up mode
+	Login         string // the demo administrator
+	Password      string
+	Data          string // deprecated, ignored: the server sets the run up (POST /api/v1/chat/loadtest)
 	Connections   int    // 0: one per member
 	Conversations int
 	Members       int // per conversation
@@ -51,16 +51,18 @@ func parseLoadtest(args []string) (loadConfig, error) {
 	c := loadConfig{}
 	fs := flag.NewFlagSet("loadtest chat", flag.ContinueOnError)
 	fs.StringVar(&c.URL, "url", "http://127.0.0.1:8080", "the server (127.0.0.1, ::1 or localhost only)")
-	fs.StringVar(&c.Data, "data", "", "the server's data directory: create the load conversations and sessions there (local only, SQLite)")
+	fs.StringVar(&c.Login, "login", "admin.demo", "the demo administrator's login")
+	fs.StringVar(&c.Password, "password", "preau-demo-2026", "its password")
+	fs.StringVar(&c.Data, "data", "", "deprecated and ignored: the server creates the load conversations itself")
 	fs.IntVar(&c.Connections, "connections", 0, "WebSocket connections (0: one per member)")
 	fs.IntVar(&c.Conversations, "conversations", 1, "conversations")
-	fs.IntVar(&c.Members, "members", 20, "demo accounts per conversation")
+	fs.IntVar(&c.Members, "members", 20, "synthetic accounts per conversation (all distinct; at most 20,000 in all)")
 	fs.Float64Var(&c.Rate, "rate", 10, "messages per second, all senders together (0: idle connections)")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "how long to send")
 	fs.DurationVar(&c.Drain, "drain", 5*time.Second, "how long to wait for deliveries after the last send")
 	fs.BoolVar(&c.JSON, "json", false, "print the summary as JSON")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: preau loadtest chat [flags]\n\nLoads /ws/chat of a local `preau serve --demo` with the demo accounts.\n\n")
+		fmt.Fprintf(fs.Output(), "Usage: preau loadtest chat [flags]\n\nLoads /ws/chat of a local `preau serve --demo` with synthetic accounts made by the server.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -72,8 +74,8 @@ func parseLoadtest(args []string) (loadConfig, error) {
 	switch {
 	case c.Conversations < 1 || c.Conversations > 1000:
 		return c, errors.New("loadtest: --conversations: 1 to 1000")
-	case c.Members < 1:
-		return c, errors.New("loadtest: --members: at least 1")
+	case c.Members < 1 || c.Conversations*c.Members > maxLoadUsers:
+		return c, fmt.Errorf("loadtest: --members: at least 1, and conversations × members ≤ %d", maxLoadUsers)
 	case c.Connections < 0 || c.Connections > maxLoadConnections:
 		return c, fmt.Errorf("loadtest: --connections: 0 to %d", maxLoadConnections)
 	case c.Rate < 0 || c.Rate > maxLoadRate:
@@ -86,6 +88,10 @@ func parseLoadtest(args []string) (loadConfig, error) {
 	if c.Connections == 0 {
 		c.Connections = c.Conversations * c.Members
 	}
+	if users := c.Conversations * c.Members; c.Connections > users*maxConnsPerUser {
+		return c, fmt.Errorf("loadtest: %d connections need more than %d per account (%d accounts): raise --members or lower --connections",
+			c.Connections, maxConnsPerUser, users)
+	}
 	if err := localOnly(c.URL); err != nil {
 		return c, err
 	}
@@ -93,7 +99,7 @@ func parseLoadtest(args []string) (loadConfig, error) {
 }
 
 // localOnly refuses any target but this machine: the tool opens thousands of
-// connections and, in --data mode, writes to the server's database.
+// connections.
 func localOnly(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
@@ -189,17 +195,20 @@ func (s loadSummary) print(w io.Writer) {
 		s.ServerCPUUsPerDelivery, s.ServerKBPerConnection, s.ServerHeapKBPerConnection, s.ServerRSSMB)
 }
 
-// loadUser is a demo account the tool connects as.
+// loadUser is a synthetic account the tool connects as.
 type loadUser struct {
-	id     int64
-	cookie string // "preau_session=…"
+	id int64
 }
 
-// loadPlan is who connects where.
+// loadPlan is who connects where. Every connection carries the
+// administrator's session (cookie) and names its synthetic user in header.
 type loadPlan struct {
-	convs []int64
-	users []loadUser
-	conns []loadSlot
+	run    string // the set-up, deleted at the end
+	cookie string
+	header string
+	convs  []int64
+	users  []loadUser
+	conns  []loadSlot
 }
 
 type loadSlot struct {
@@ -207,89 +216,111 @@ type loadSlot struct {
 	user int // index in users
 }
 
-// setupLocal creates the load conversations in the server's own SQLite
-// database and a session for each account used. It is a local-only mode:
-// there is no HTTP API to create conversations yet, and logging a hundred
-// accounts in over HTTP hits the login throttle (20 attempts a minute per
-// address).
-func setupLocal(ctx context.Context, cfg loadConfig) (loadPlan, error) {
-	var p loadPlan
-	if cfg.Data == "" {
-		return p, errors.New("loadtest: --data DIR is needed: the server has no API to create conversations yet, " +
-			"so the tool creates them in the server's data directory (run it on the server's machine)")
-	}
-	d, err := db.Open(ctx, db.Config{DataDir: cfg.Data})
-	if err != nil {
-		return p, err
-	}
-	defer d.Close()
-	var structure int64
-	if err := d.QueryRow(ctx, "SELECT id FROM structures WHERE uai = ?", demo.College.UAI).Scan(&structure); err != nil {
-		return p, fmt.Errorf("loadtest: the demo collège is not in %s (start the server with --demo): %w", cfg.Data, err)
-	}
-	rows, err := d.Query(ctx, "SELECT id FROM users WHERE password_hash IS NOT NULL AND NOT disabled ORDER BY id")
-	if err != nil {
-		return p, fmt.Errorf("loadtest: users: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return p, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return p, err
-	}
-	if cfg.Members > len(ids) {
-		return p, fmt.Errorf("loadtest: --members %d: the demo has %d accounts", cfg.Members, len(ids))
-	}
+// chatSetup is the answer of POST /api/v1/chat/loadtest.
+type chatSetup struct {
+	Run           string `json:"run"`
+	Conversations []struct {
+		ID    int64   `json:"id"`
+		Users []int64 `json:"users"`
+	} `json:"conversations"`
+	Header string `json:"header"`
+}
 
-	// Conversation i has the members ids[(i*M + j) mod U]; connection k goes
-	// to conversation k mod C as its member (k / C) mod M.
-	store := chat.NewStore(d)
-	M, C := cfg.Members, cfg.Conversations
-	member := func(i, j int) int { return (i*M + j) % len(ids) }
-	stamp := time.Now().Format("15:04:05")
-	for i := range C {
-		c, err := store.CreateConversation(ctx, chat.Conversation{Kind: chat.KindGroup, StructureID: structure,
-			Title: fmt.Sprintf("Test de charge %s n°%d", stamp, i+1)})
-		if err != nil {
-			return p, err
-		}
-		for j := range M {
-			if err := store.AddMember(ctx, c.ID, ids[member(i, j)], chat.RoleMember); err != nil {
-				return p, err
-			}
-		}
-		p.convs = append(p.convs, c.ID)
+// setupChat signs the demo administrator in and has the server create the
+// load conversations and their synthetic members (POST /api/v1/chat/loadtest,
+// a demo server only). It needs nothing but the server's URL: one login, so
+// the login throttle (20 attempts a minute per address) is no concern.
+func setupChat(ctx context.Context, cfg loadConfig) (loadPlan, error) {
+	var p loadPlan
+	base := strings.TrimSuffix(cfg.URL, "/")
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 2 * time.Minute}
+	body, _ := json.Marshal(map[string]string{"login": cfg.Login, "password": cfg.Password})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/auth/login", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return p, fmt.Errorf("loadtest: login: %w", err)
 	}
-	index := map[int]int{} // ids index → users index
-	perUser := map[int]int{}
-	sessions := auth.NewSessions(d)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return p, fmt.Errorf("loadtest: login as %s: HTTP %d (is the server started with --demo?)", cfg.Login, resp.StatusCode)
+	}
+	u, _ := url.Parse(base)
+	var cookies []string
+	for _, ck := range jar.Cookies(u) {
+		cookies = append(cookies, ck.Name+"="+ck.Value)
+	}
+	p.cookie = strings.Join(cookies, "; ")
+
+	// The set-up lives until the run is over, with a margin for dialling.
+	ttl := cfg.Duration + cfg.Drain + 5*time.Minute
+	body, _ = json.Marshal(map[string]int{"conversations": cfg.Conversations, "members": cfg.Members,
+		"ttl": int(min(ttl, 20*time.Minute).Seconds())})
+	req, _ = http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/chat/loadtest", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err = c.Do(req)
+	if err != nil {
+		return p, fmt.Errorf("loadtest: set-up: %w", err)
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusCreated:
+	case http.StatusNotFound:
+		return p, fmt.Errorf("loadtest: set-up: 404: the server must run with --demo and %s be its administrator", cfg.Login)
+	default:
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return p, fmt.Errorf("loadtest: set-up: HTTP %d %s", resp.StatusCode, b)
+	}
+	var set chatSetup
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		return p, fmt.Errorf("loadtest: set-up: %w", err)
+	}
+	if len(set.Conversations) != cfg.Conversations || set.Header == "" || set.Run == "" {
+		return p, errors.New("loadtest: set-up: unexpected answer")
+	}
+	p.run, p.header = set.Run, set.Header
+
+	// Connection k goes to conversation k mod C as its member (k / C) mod M.
+	C, M := cfg.Conversations, cfg.Members
+	for i, sc := range set.Conversations {
+		if len(sc.Users) != M {
+			return p, fmt.Errorf("loadtest: set-up: conversation %d has %d members, want %d", i, len(sc.Users), M)
+		}
+		p.convs = append(p.convs, sc.ID)
+	}
+	index := map[int64]int{} // user id → users index
 	for k := range cfg.Connections {
 		i, j := k%C, (k/C)%M
-		u := member(i, j)
-		if perUser[u]++; perUser[u] > maxConnsPerUser {
-			return p, fmt.Errorf("loadtest: %d connections need more than %d per account: raise --members or lower --connections",
-				cfg.Connections, maxConnsPerUser)
-		}
-		n, ok := index[u]
+		id := set.Conversations[i].Users[j]
+		n, ok := index[id]
 		if !ok {
-			token, err := sessions.Create(ctx, d, ids[u], "preau loadtest", "127.0.0.1")
-			if err != nil {
-				return p, err
-			}
 			n = len(p.users)
-			index[u] = n
-			p.users = append(p.users, loadUser{id: ids[u], cookie: "preau_session=" + token})
+			index[id] = n
+			p.users = append(p.users, loadUser{id: id})
 		}
 		p.conns = append(p.conns, loadSlot{conv: p.convs[i], user: n})
 	}
 	return p, nil
+}
+
+// endChat deletes the set-up (conversations, messages, synthetic accounts);
+// the server also sweeps it once its ttl has passed.
+func endChat(ctx context.Context, cfg loadConfig, p loadPlan) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodDelete,
+		strings.TrimSuffix(cfg.URL, "/")+"/api/v1/chat/loadtest/"+url.PathEscape(p.run), nil)
+	req.Header.Set("Cookie", p.cookie)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("loadtest: clean-up: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("loadtest: clean-up: HTTP %d", resp.StatusCode)
+	}
+	return nil
 }
 
 // serverMetrics are the process collector's figures.

@@ -64,10 +64,18 @@ type loadRun struct {
 func loadtestChat(ctx context.Context, cfg loadConfig, logw io.Writer) (loadSummary, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	p, err := setupLocal(ctx, cfg)
+	if cfg.Data != "" {
+		fmt.Fprintln(logw, "loadtest: --data is deprecated and ignored: the server sets the run up itself (POST /api/v1/chat/loadtest)")
+	}
+	p, err := setupChat(ctx, cfg)
 	if err != nil {
 		return loadSummary{}, err
 	}
+	defer func() {
+		if err := endChat(ctx, cfg, p); err != nil {
+			fmt.Fprintf(logw, "%v (the server deletes the set-up once its ttl has passed)\n", err)
+		}
+	}()
 	sum := loadSummary{Connections: len(p.conns), Conversations: len(p.convs), Members: cfg.Members, Users: len(p.users), Rate: cfg.Rate}
 	run := &loadRun{convConns: map[int64]int64{}}
 	for _, s := range p.conns {
@@ -202,7 +210,7 @@ func dialAll(ctx context.Context, base string, p loadPlan, run *loadRun) ([]*loa
 			defer func() { <-sem }()
 			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
-			h := http.Header{"Cookie": {p.users[s.user].cookie}}
+			h := http.Header{"Cookie": {p.cookie}, p.header: {strconv.FormatInt(p.users[s.user].id, 10)}}
 			ws, _, err := websocket.Dial(dctx, wsURL, &websocket.DialOptions{HTTPHeader: h})
 			if err != nil {
 				errs <- fmt.Errorf("loadtest: connection %d: %w", k, err)

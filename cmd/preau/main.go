@@ -17,7 +17,7 @@ const usage = `Préau — espace numérique de travail.
 Usage:
   preau serve [flags]     run the server (--demo for a ready demo school)
   preau import [flags]    import pupils, parents or teachers from a CSV file
-  preau loadtest chat [flags]  load a local server's chat and report its figures
+  preau loadtest chat [flags]  load a local demo server's chat and report its figures
   preau loadtest sfu [flags]   load a local demo server's live lessons (SFU) and report its figures
   preau loadtest files [flags] load a local demo server's Documents (uploads, downloads) and report its figures
   preau help              this text

@@ -22,6 +22,7 @@ import (
 	"preau/chat"
 	"preau/db"
 	"preau/demo"
+	"preau/notify"
 	"preau/sfu"
 	"preau/storage/files"
 	"preau/storage/stores"
@@ -43,6 +44,9 @@ type serveConfig struct {
 	TURNPort                int    // the in-process TURN relay's port, UDP and TCP (0: chosen by the OS, -1: none)
 	SFUKey                  []byte // grant key; empty: random at start
 	PublicIPs               []string
+	SMTP                    *notify.SMTPConfig // email digests of unread messages; nil: none (digest.go)
+	SiteURL                 string             // where people reach Préau, for links in emails
+	DigestAfter             time.Duration      // how long a message waits unread before a digest
 }
 
 func parseServe(args []string) (serveConfig, error) {
@@ -61,7 +65,10 @@ func parseServe(args []string) (serveConfig, error) {
 	envString(fs, &c.LogFormat, "log-format", "PREAU_LOG_FORMAT", "text", "log format: text or json")
 	envString(fs, &c.LogLevel, "log-level", "PREAU_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	envDuration(fs, &c.ShutdownTimeout, "shutdown-timeout", "PREAU_SHUTDOWN_TIMEOUT", 15*time.Second, "how long to drain on SIGTERM")
-	var udpPort, tcpPort, turnPort, sfuKey, publicIP string
+	var udpPort, tcpPort, turnPort, sfuKey, publicIP, smtpURL string
+	envString(fs, &smtpURL, "smtp-url", "PREAU_SMTP_URL", "", "smtp://user:password@host:587?from=ent@example.fr (or smtps://) to email daily digests of unread messages; empty: none")
+	envString(fs, &c.SiteURL, "site-url", "PREAU_SITE_URL", "", "where people reach Préau, e.g. https://ent.example.fr, for links in emails (default: the listening address)")
+	envDuration(fs, &c.DigestAfter, "digest-after", "PREAU_DIGEST_AFTER", 30*time.Minute, "how long a message waits unread before it is worth an email digest")
 	envString(fs, &udpPort, "udp-port", "PREAU_UDP_PORT", "50000", "the one UDP port of live lessons (WebRTC media of every peer); open it in the firewall")
 	envString(fs, &tcpPort, "tcp-port", "PREAU_TCP_PORT", "50000", "the one TCP port of live lessons for networks that block UDP (ICE over TCP); -1: none")
 	envString(fs, &turnPort, "turn-port", "PREAU_TURN_PORT", "-1", "port (UDP and TCP) of the in-process TURN relay for networks that block both, e.g. 3478; its address is the first --public-ip; -1: none")
@@ -95,6 +102,13 @@ func parseServe(args []string) (serveConfig, error) {
 		return c, fmt.Errorf("serve: --turn-port %q: want a port number or -1", turnPort)
 	}
 	c.TURNPort = port
+	if smtpURL != "" {
+		sc, err := notify.ParseSMTPURL(smtpURL)
+		if err != nil {
+			return c, fmt.Errorf("serve: --smtp-url: %w", err)
+		}
+		c.SMTP = &sc
+	}
 	if sfuKey != "" {
 		key, err := hex.DecodeString(strings.TrimSpace(sfuKey))
 		if err != nil || len(key) < 32 {
@@ -222,7 +236,9 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 		return err
 	}
 	defer site.Close()
-	site.Mount("/ws/chat", hub.Handler(web.Principal))
+	// The session's user; on a demo server the administrator may also speak
+	// for its load test's synthetic users (`preau loadtest chat`).
+	site.Mount("/ws/chat", hub.Handler(site.ChatPrincipal))
 	site.Mount("/live/ws", live.Manager.Handler())
 	site.Registry().MustRegister(liveCollector{hub: hub, sfu: live.Manager})
 	srv := &http.Server{
@@ -245,7 +261,12 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
+	stopDigests := startDigests(ctx, cfg, d, store, ln.Addr(), log) // digest.go; nothing without --smtp-url
+	defer stopDigests()
 
+	// Lessons a stopped node left running are closed as interrupted, at
+	// start and then with the purges (their roll call is kept).
+	site.SweepLessons(ctx)
 	// The session purger is owned here and ends with ctx.
 	purgeDone := make(chan struct{})
 	go func() {
@@ -282,6 +303,7 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 				if _, err := site.PurgeImportCodes(ctx); err != nil {
 					log.Warn("purge import codes", "err", err)
 				}
+				site.SweepLessons(ctx)
 			}
 		}
 	}()

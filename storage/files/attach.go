@@ -4,14 +4,24 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 
 	"preau/identity"
 )
 
-// Attachments: the messaging (chat) refers to one version of a file its
-// sender may read; the conversation's members then download that version
-// through the chat, which checks their membership instead of the file's
-// rules (docs/protocol.md, "Attachments and replies").
+// Attachments: the messaging (chat) attaches the current version of a file
+// its sender may read. CopyAttachment copies that content, at send time,
+// into a key of its own ("m/…") that the message keeps: replacing the file
+// (and the pruning of old versions), renaming it, binning or purging it
+// change nothing to what was sent. The conversation's members then download
+// the copy through the chat, which checks their membership instead of the
+// file's rules (docs/protocol.md, "Attachments and replies").
+//
+// Quota: the copy is not charged to any Documents quota. A copy belongs to
+// a message, not to a space; what bounds it is the chat's own limits (5
+// files of at most 10 MiB per message, 20 messages per 10 s per user), and
+// the sender's Documents quota was already charged for the original. On a
+// store that copies server-side (S3, MinIO) the copy costs no transfer.
 
 // AttachFolder is the folder of the sender's personal space that receives
 // files uploaded from a conversation page.
@@ -28,6 +38,12 @@ type Attachable struct {
 	Name        string
 	Size        int64
 	ContentType string
+	SHA256      string
+	// Key is the message's own copy of the content (CopyAttachment); ""
+	// from Attachable.
+	Key string
+	// src is the version's storage key, the source of the copy.
+	src string
 }
 
 // Attachable checks that p may read file id and that it is at most
@@ -42,14 +58,59 @@ func (s *Service) Attachable(ctx context.Context, p *identity.Principal, id int6
 		return Attachable{}, ErrNotFound
 	}
 	a := Attachable{FileID: n.ID, Name: n.Name}
-	if err := s.db.QueryRow(ctx, "SELECT n, size, content_type FROM file_versions WHERE id = ?", n.VersionID).
-		Scan(&a.Version, &a.Size, &a.ContentType); err != nil {
+	if err := s.db.QueryRow(ctx, "SELECT n, size, content_type, sha256, storage_key FROM file_versions WHERE id = ?", n.VersionID).
+		Scan(&a.Version, &a.Size, &a.ContentType, &a.SHA256, &a.src); err != nil {
 		return Attachable{}, ErrNotFound
 	}
 	if a.Size > MaxAttachment {
 		return Attachable{}, ErrTooLarge
 	}
 	return a, nil
+}
+
+// CopyAttachment checks, like Attachable, that p may read file id and that
+// it is at most MaxAttachment bytes, then copies its current version's
+// content into a new key that the message will own (Attachable.Key). A
+// copy that ends up attached to no message (the send was refused or was a
+// resend) is given back with DropAttachmentCopies.
+func (s *Service) CopyAttachment(ctx context.Context, p *identity.Principal, id int64) (Attachable, error) {
+	a, err := s.Attachable(ctx, p, id)
+	if err != nil {
+		return Attachable{}, err
+	}
+	key := "m/" + newID()
+	if err := s.store.Copy(ctx, key, a.src); err != nil {
+		// The version may have been pruned between the two steps: the
+		// sender tries again with the file's new current version.
+		return Attachable{}, storeErr("copy attachment", err)
+	}
+	a.Key = key
+	return a, nil
+}
+
+// DropAttachmentCopies deletes message copies (CopyAttachment) that no
+// message keeps; a failure only leaves an orphan, logged.
+func (s *Service) DropAttachmentCopies(keys ...string) {
+	var ours []string
+	for _, k := range keys {
+		if strings.HasPrefix(k, "m/") {
+			ours = append(ours, k)
+		}
+	}
+	if len(ours) > 0 {
+		s.dropKeys(ours...)
+	}
+}
+
+// OpenAttachmentCopy describes a message's copy for Reader, for a download
+// the caller has authorized by other means (a conversation's membership).
+// Node carries only the name and type: the copy has no node of its own.
+func (s *Service) OpenAttachmentCopy(key, name string, size int64, contentType, sha string) (Download, error) {
+	if !strings.HasPrefix(key, "m/") {
+		return Download{}, ErrNotFound
+	}
+	return Download{Node: Node{Name: name, Kind: File, Size: size, ContentType: contentType}, Key: key, Size: size,
+		ContentType: contentType, SHA256: sha}, nil
 }
 
 // UploadAttachment stores a file sent from a conversation page in the

@@ -19,7 +19,8 @@ if (badge) startBadge(badge);
 // startBadge keeps the home page's Messagerie badge live: the unread total
 // from /messagerie/non-lus, then one more for each message of someone else
 // that arrives on the conversations it subscribed to (after their last seq,
-// so nothing is replayed).
+// so nothing is replayed — but messages held for quiet hours, which the
+// count leaves out and the hub sends when the hours open).
 async function startBadge(badge) {
   let state;
   try {
@@ -39,10 +40,13 @@ async function startBadge(badge) {
   if (state.conversations.length === 0) return;
   let delay = 1000;
   function connect() {
+    if (seen.size === 0) return; // left every conversation it followed
     const ws = new WebSocket((location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + '/ws/chat');
     ws.addEventListener('open', () => {
       delay = 1000;
-      const conversations = [...seen].map(([id, seq]) => ({ id, after_seq: seq }));
+      // notify: new messages only, and those posted outside a conversation's
+      // opening hours once they open (quiet hours, docs/protocol.md).
+      const conversations = [...seen].map(([id, seq]) => ({ id, after_seq: seq, notify: true }));
       ws.send(JSON.stringify({ v: 1, type: 'subscribe', id: 1, data: { conversations } }));
     });
     ws.addEventListener('message', (ev) => {
@@ -50,6 +54,7 @@ async function startBadge(badge) {
       try { f = JSON.parse(ev.data); } catch { return; }
       const d = f.data || {};
       if (f.type === 'subscribed') badge.dataset.live = 'true'; // for tests
+      if (f.type === 'unsubscribed') { seen.delete(d.conversation); return; }
       if (f.type !== 'message' || !seen.has(d.conversation) || d.seq <= seen.get(d.conversation)) return;
       seen.set(d.conversation, d.seq);
       if (d.sender !== me && !d.deleted_at_ms) {
@@ -108,6 +113,7 @@ function start(root) {
   let ws = null;
   let nextID = 1;
   let delay = 500;
+  let gone = false; // removed from the conversation: no reconnecting
 
   function setStatus(text) { status.textContent = text; }
 
@@ -140,6 +146,10 @@ function start(root) {
     ws.addEventListener('close', (ev) => {
       ws = null;
       delete root.dataset.live;
+      if (gone) return;
+      // 4001: the session ended (or another one of the account did): the
+      // reconnection tells which; a page whose session ended goes to the
+      // login page on its next load.
       // 1008: too many messages or tabs; wait longer before coming back.
       const wait = ev.code === 1008 ? 10000 : delay;
       delay = Math.min(delay * 2, 15000);
@@ -173,6 +183,16 @@ function start(root) {
         break;
       case 'typing':
         if (d.conversation === conv && d.user !== me) showTyping(d.user);
+        break;
+      case 'unsubscribed':
+        // Removed from the conversation: nothing more comes, sending is refused.
+        if (d.conversation !== conv) break;
+        gone = true;
+        delete root.dataset.live;
+        root.dataset.removed = 'true';
+        if (form) form.hidden = true;
+        setStatus('Vous ne faites plus partie de cette conversation.');
+        if (ws) ws.close(1000);
         break;
       case 'ack': {
         if (d.conversation !== conv) break;
