@@ -101,14 +101,15 @@ func startYear(t time.Time) int {
 type writer struct {
 	q        db.Querier
 	college  int64
-	classes  map[string]int64 // collège classes by name
-	subjects map[string]int64 // by code
-	users    []int64          // every account created
+	classes  map[string]int64            // collège classes by name
+	subjects map[string]int64            // by code
+	teachers map[string]map[string]int64 // subject code → class name → teacher
+	users    []int64                     // every account created
 }
 
 // write stores the plan in the year labelled year and returns the collège.
 func write(ctx context.Context, q db.Querier, p plan, year, phc string, now time.Time) (directory.Structure, error) {
-	w := &writer{q: q, classes: map[string]int64{}, subjects: map[string]int64{}}
+	w := &writer{q: q, classes: map[string]int64{}, subjects: map[string]int64{}, teachers: map[string]map[string]int64{}}
 	st := College
 	var err error
 	// The collège first: its unique UAI is what serialises two starts.
@@ -155,6 +156,18 @@ func write(ctx context.Context, q db.Querier, p plan, year, phc string, now time
 			return st, err
 		}
 	}
+	if err := w.timetable(ctx, w.teachers, now); err != nil {
+		return st, err
+	}
+	if err := w.homework(ctx, now); err != nil { // homework.go
+		return st, err
+	}
+	if err := w.notices(ctx, now); err != nil { // notices.go
+		return st, err
+	}
+	if err := w.grades(ctx, yearID, now); err != nil { // a term of grades (grades.go)
+		return st, err
+	}
 	return st, w.setPassword(ctx, phc, now)
 }
 
@@ -173,6 +186,10 @@ func (w *writer) staff(ctx context.Context, a adult) error {
 		if err := directory.AddTeaching(ctx, w.q, id, w.classes[c], w.subjects[a.subject]); err != nil {
 			return fmt.Errorf("demo: teaching %s %s: %w", a.subject, c, err)
 		}
+		if w.teachers[a.subject] == nil {
+			w.teachers[a.subject] = map[string]int64{}
+		}
+		w.teachers[a.subject][c] = id
 	}
 	return nil
 }

@@ -50,6 +50,8 @@ const (
 	File         Resource = "file"         // files and folders of class spaces (personal spaces are their owner's alone; storage/files)
 	Assignment   Resource = "assignment"   // hand-in assignments of a class and their hand-in spaces
 	Quota        Resource = "quota"        // file quotas of people and classes (defaults per profile, overrides)
+	Timetable    Resource = "timetable"    // weekly slots of a class and the changes to them (ent/timetable)
+	HelpRequest  Resource = "help_request" // requests to the assistance (ent/help); target: the sender's school
 
 	// Who may write to whom (package chat): one resource per profile of the
 	// person written to; "create" is starting a conversation with them or
@@ -65,6 +67,25 @@ const (
 	// Mailbox is the secure mailbox: a message with a subject to a whole
 	// class or to its parents, pupils or teachers (create, on the class).
 	Mailbox Resource = "mailbox"
+	// Evaluation is the evaluations of a class (target: the class) with
+	// their grade table; Grade is one pupil's grades and averages (target:
+	// the pupil and their classes). Writing also needs the teacher to teach
+	// the evaluation's subject to the class (package grades).
+	Evaluation Resource = "evaluation"
+	Grade      Resource = "grade"
+	// Notice is the notice board (ent/notices, docs/notices.md); its
+	// target is the notice's school, its author (Person) and the classes
+	// it is addressed to. Reading is further narrowed to the audience by
+	// package notices. NoticeAck is the parents' acknowledgement:
+	// giving one (create, target: the child) and the follow-up (read,
+	// target: the notice's school and author).
+	Notice    Resource = "notice"
+	NoticeAck Resource = "notice_ack"
+	// Homework is the homework book of a class (ent/homework, target: the
+	// class); HomeworkDone is a pupil's ticks of the work done (target: the
+	// pupil).
+	Homework     Resource = "homework"
+	HomeworkDone Resource = "homework_done"
 )
 
 // Rule is one row of the policy table: for a resource and action, the scope
@@ -130,6 +151,21 @@ var Policy = []Rule{
 	{Quota, Read, map[Profile]Scope{Pupil: Self, Parent: Self, Teacher: Taught, Staff: School, Head: School, Admin: All}},
 	{Quota, Update, map[Profile]Scope{Head: School, Admin: All}},
 
+	// The timetable of a class is read by its pupils, their parents, its
+	// teachers (a teacher's own week is their slots in the classes they
+	// teach) and the school's staff; the vie scolaire and the direction
+	// enter it, import it and record cancelled or moved lessons.
+	{Timetable, Read, map[Profile]Scope{Pupil: Taught, Parent: Family, Teacher: Taught, Staff: School, Head: School, Admin: All}},
+	{Timetable, Create, map[Profile]Scope{Staff: School, Head: School, Admin: All}},
+	{Timetable, Update, map[Profile]Scope{Staff: School, Head: School, Admin: All}},
+	{Timetable, Delete, map[Profile]Scope{Staff: School, Head: School, Admin: All}},
+
+	// Help requests: anyone sends them and reads their own; the school's
+	// direction and the ENT administrator read and answer the queue.
+	{HelpRequest, Read, map[Profile]Scope{Pupil: Self, Parent: Self, Teacher: Self, Staff: Self, Head: School, Admin: All}},
+	{HelpRequest, Create, map[Profile]Scope{Pupil: Self, Parent: Self, Teacher: Self, Staff: Self, Head: Self, Admin: Self}},
+	{HelpRequest, Update, map[Profile]Scope{Head: School, Admin: All}},
+
 	// Who may write to whom. A pupil: their classmates and teachers, the
 	// school's staff and head; never a parent or a pupil of another class.
 	// A parent: their children's teachers, the school's staff and head;
@@ -146,6 +182,44 @@ var Policy = []Rule{
 	// The mailbox: teachers write to the classes they teach, staff and head
 	// to every class of the school.
 	{Mailbox, Create, map[Profile]Scope{Teacher: Taught, Staff: School, Head: School, Admin: All}},
+
+	// Grades (docs/grades.md): teachers set evaluations and enter grades in
+	// the classes they teach this year (and the subjects: checked by package
+	// grades); they read the grade tables of those classes. A pupil reads
+	// their own grades, a parent their children's; staff and head read the
+	// whole school, the ENT administrator everything. Nobody else writes.
+	{Evaluation, Read, map[Profile]Scope{Teacher: Taught, Staff: School, Head: School, Admin: All}},
+	{Evaluation, Create, map[Profile]Scope{Teacher: Taught}},
+	{Evaluation, Update, map[Profile]Scope{Teacher: Taught}},
+	{Evaluation, Delete, map[Profile]Scope{Teacher: Taught}},
+	{Grade, Read, map[Profile]Scope{Pupil: Self, Parent: Family, Teacher: Taught, Staff: School, Head: School, Admin: All}},
+	{Grade, Update, map[Profile]Scope{Teacher: Taught}},
+
+	// Notices (docs/notices.md): everyone of a school may read its notices
+	// addressed to them (package notices checks the audience). Teachers
+	// publish to the classes they teach, the vie scolaire and the direction
+	// to anyone of the school. An author changes and deletes their own
+	// notices (Self), the direction any of the school's. Parents
+	// acknowledge for their children; the author, the vie scolaire and the
+	// direction follow who has.
+	{Notice, Read, map[Profile]Scope{Pupil: School, Parent: School, Teacher: School, Staff: School, Head: School, Admin: All}},
+	{Notice, Create, map[Profile]Scope{Teacher: Taught, Staff: School, Head: School, Admin: All}},
+	{Notice, Update, map[Profile]Scope{Teacher: Self, Staff: Self, Head: School, Admin: All}},
+	{Notice, Delete, map[Profile]Scope{Teacher: Self, Staff: Self, Head: School, Admin: All}},
+	{NoticeAck, Read, map[Profile]Scope{Teacher: Self, Staff: School, Head: School, Admin: All}},
+	{NoticeAck, Create, map[Profile]Scope{Parent: Family}},
+
+	// Homework book (docs/homework.md): teachers write in the classes they
+	// teach this year (and only their subjects: checked by package
+	// homework); pupils read their classes', parents their children's, staff
+	// and head the whole school. A pupil ticks their own work done; their
+	// parents see the ticks.
+	{Homework, Read, map[Profile]Scope{Pupil: Taught, Parent: Family, Teacher: Taught, Staff: School, Head: School, Admin: All}},
+	{Homework, Create, map[Profile]Scope{Teacher: Taught}},
+	{Homework, Update, map[Profile]Scope{Teacher: Taught}},
+	{Homework, Delete, map[Profile]Scope{Teacher: Taught}},
+	{HomeworkDone, Read, map[Profile]Scope{Pupil: Self, Parent: Family}},
+	{HomeworkDone, Update, map[Profile]Scope{Pupil: Self}},
 }
 
 type ruleKey struct {

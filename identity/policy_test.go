@@ -10,7 +10,7 @@ import (
 
 // resources lists every resource the policy knows. A module that adds a
 // resource to Policy adds it here and its rows to wantPolicy.
-var resources = []Resource{Structure, Class, Person, Guardianship, Import, Activation, Account, Live, File, Assignment, Quota}
+var resources = []Resource{Structure, Class, Person, Guardianship, Import, Activation, Account, Live, File, Assignment, Quota, Timetable, HelpRequest, Evaluation, Grade, Notice, NoticeAck, Homework, HomeworkDone}
 
 // wantPolicy is the whole matrix, written out by hand so that a change to
 // Policy must be made twice, on purpose. Every resource × action is listed,
@@ -61,6 +61,14 @@ quota         read    self    self    taught      school     school     all
 quota         create  -       -       -           -          -          -
 quota         update  -       -       -           -          school     all
 quota         delete  -       -       -           -          -          -
+timetable     read    taught  family  taught      school     school     all
+timetable     create  -       -       -           school     school     all
+timetable     update  -       -       -           school     school     all
+timetable     delete  -       -       -           school     school     all
+help_request  read    self    self    self        self       school     all
+help_request  create  self    self    self        self       self       self
+help_request  update  -       -       -           -          school     all
+help_request  delete  -       -       -           -          -          -
 message_eleve        read    -       -       -           -          -          -
 message_eleve        create  taught  -       taught      school     school     all
 message_eleve        update  -       -       -           -          -          -
@@ -89,6 +97,30 @@ mailbox              read    -       -       -           -          -          -
 mailbox              create  -       -       taught      school     school     all
 mailbox              update  -       -       -           -          -          -
 mailbox              delete  -       -       -           -          -          -
+evaluation    read    -       -       taught      school     school     all
+evaluation    create  -       -       taught      -          -          -
+evaluation    update  -       -       taught      -          -          -
+evaluation    delete  -       -       taught      -          -          -
+grade         read    self    family  taught      school     school     all
+grade         create  -       -       -           -          -          -
+grade         update  -       -       taught      -          -          -
+grade         delete  -       -       -           -          -          -
+notice        read    school  school  school      school     school     all
+notice        create  -       -       taught      school     school     all
+notice        update  -       -       self        self       school     all
+notice        delete  -       -       self        self       school     all
+notice_ack    read    -       -       self        school     school     all
+notice_ack    create  -       family  -           -          -          -
+notice_ack    update  -       -       -           -          -          -
+notice_ack    delete  -       -       -           -          -          -
+homework      read    taught  family  taught      school     school     all
+homework      create  -       -       taught      -          -          -
+homework      update  -       -       taught      -          -          -
+homework      delete  -       -       taught      -          -          -
+homework_done read    self    family  -           -          -          -
+homework_done create  -       -       -           -          -          -
+homework_done update  self    -       -           -          -          -
+homework_done delete  -       -       -           -          -          -
 `
 
 func parseScope(t *testing.T, s string) Scope {
@@ -159,8 +191,8 @@ func TestPolicyWholeMatrix(t *testing.T) {
 func TestPolicyUnknownResourceOrAction(t *testing.T) {
 	for _, prof := range append(Profiles, Profile("inconnu"), Profile("")) {
 		for _, a := range append(Actions, Action("publish"), Action("")) {
-			if got := Allowed(prof, Resource("homework"), a); got != None {
-				t.Errorf("Allowed(%s, homework, %s) = %s, want none", prof, a, got)
+			if got := Allowed(prof, Resource("cantine"), a); got != None {
+				t.Errorf("Allowed(%s, cantine, %s) = %s, want none", prof, a, got)
 			}
 		}
 		for _, r := range resources {
@@ -174,7 +206,7 @@ func TestPolicyUnknownResourceOrAction(t *testing.T) {
 		t.Errorf("unknown profile reads accounts with %s", got)
 	}
 	p := &Principal{UserID: 1, Roles: []Role{{StructureID: 0, Profile: Admin}}}
-	if p.Can(Resource("homework"), Read, Target{Structure: 1}) {
+	if p.Can(Resource("cantine"), Read, Target{Structure: 1}) {
 		t.Error("even an admin reaches a resource the policy does not know")
 	}
 	if p.CanAny(Structure, Action("publish")) {
@@ -302,6 +334,68 @@ func TestCanByScope(t *testing.T) {
 		{"assignment: head does not see hand-ins", head, Assignment, Read, Target{Structure: college, Classes: []int64{classA}}, false},
 		{"quota: admin sets anyone's", entAdmin, Quota, Update, personInes, true},
 		{"quota: pupil cannot set own", pupilLea, Quota, Update, personLea, false},
+
+		// Grades: a pupil reads their own, a parent their child's, never a
+		// classmate's; teachers write in the classes they teach this year.
+		{"grade: pupil reads own grades", pupilLea, Grade, Read, personLea, true},
+		{"grade: pupil reads a classmate's grades", pupilLea, Grade, Read, personTom, false},
+		{"grade: parent reads own child's grades", parentLea, Grade, Read, personLea, true},
+		{"grade: parent reads the child's classmate's grades", parentLea, Grade, Read, personTom, false},
+		{"grade: parent reads another family's child", parentLea, Grade, Read, personHugo, false},
+		{"grade: teacher reads a pupil of a class taught", teacherA, Grade, Read, personLea, true},
+		{"grade: teacher reads a pupil of another class", teacherA, Grade, Read, personHugo, false},
+		{"grade: teacher grades a pupil of a class taught", teacherA, Grade, Update, personTom, true},
+		{"grade: teacher grades a pupil of another class", teacherA, Grade, Update, personHugo, false},
+		{"grade: pupil cannot grade", pupilLea, Grade, Update, personLea, false},
+		{"grade: CPE reads a pupil of the school", cpe, Grade, Read, personHugo, true},
+		{"grade: CPE cannot grade", cpe, Grade, Update, personHugo, false},
+		{"grade: head reads a pupil of the school", head, Grade, Read, personHugo, true},
+		{"grade: head does not read another school", head, Grade, Read, personInes, false},
+		{"grade: admin reads anyone's", entAdmin, Grade, Read, personInes, true},
+		{"grade: admin cannot grade", entAdmin, Grade, Update, personInes, false},
+		{"evaluation: teacher creates one in a class taught", teacherA, Evaluation, Create, Target{Structure: college, Classes: []int64{classA}}, true},
+		{"evaluation: teacher creates one in another class", teacherA, Evaluation, Create, Target{Structure: college, Classes: []int64{classB}}, false},
+		{"evaluation: teacher creates one in last year's class", teacherA, Evaluation, Create, Target{Structure: college, Classes: []int64{lastYearClassA}}, false},
+		{"evaluation: pupil cannot read the class's grade table", pupilLea, Evaluation, Read, Target{Structure: college, Classes: []int64{classA}}, false},
+		{"evaluation: parent cannot read the class's grade table", parentLea, Evaluation, Read, Target{Structure: college, Classes: []int64{classA}}, false},
+		{"evaluation: CPE reads a class of the school", cpe, Evaluation, Read, Target{Structure: college, Classes: []int64{classB}}, true},
+		{"evaluation: head cannot create", head, Evaluation, Create, Target{Structure: college, Classes: []int64{classB}}, false},
+
+		// Homework book: a class's pupils, their parents and its teachers
+		// read it; teachers write it; a pupil ticks only their own work.
+		{"homework: pupil reads own class's", pupilLea, Homework, Read, Target{Structure: college, Classes: []int64{classA}}, true},
+		{"homework: pupil reads another class's", pupilLea, Homework, Read, Target{Structure: college, Classes: []int64{classB}}, false},
+		{"homework: parent reads child's class's", parentLea, Homework, Read, Target{Structure: college, Classes: []int64{classA}}, true},
+		{"homework: parent reads another class's", parentLea, Homework, Read, Target{Structure: college, Classes: []int64{classB}}, false},
+		{"homework: teacher writes in a class taught", teacherA, Homework, Create, Target{Structure: college, Classes: []int64{classA}}, true},
+		{"homework: teacher writes in another class", teacherA, Homework, Create, Target{Structure: college, Classes: []int64{classB}}, false},
+		{"homework: teacher writes in last year's class", teacherA, Homework, Update, Target{Structure: college, Classes: []int64{lastYearClassA}}, false},
+		{"homework: pupil cannot write", pupilLea, Homework, Create, Target{Structure: college, Classes: []int64{classA}}, false},
+		{"homework: CPE reads a class of the school", cpe, Homework, Read, Target{Structure: college, Classes: []int64{classB}}, true},
+		{"homework: CPE cannot write", cpe, Homework, Create, Target{Structure: college, Classes: []int64{classB}}, false},
+		{"homework: head does not read another school", head, Homework, Read, Target{Structure: lycee, Classes: []int64{classLycee}}, false},
+		{"homework_done: pupil ticks own work", pupilLea, HomeworkDone, Update, personLea, true},
+		{"homework_done: pupil ticks a classmate's", pupilLea, HomeworkDone, Update, personTom, false},
+		{"homework_done: parent sees child's ticks", parentLea, HomeworkDone, Read, personLea, true},
+		{"homework_done: parent sees a classmate's ticks", parentLea, HomeworkDone, Read, personTom, false},
+		{"homework_done: parent cannot tick", parentLea, HomeworkDone, Update, personLea, false},
+
+		// Notices: teachers publish to the classes they teach, authors
+		// change their own (Self), the direction any of the school's;
+		// parents acknowledge for their own children only.
+		{"notice: teacher publishes to a class taught", teacherA, Notice, Create, Target{Structure: college, Classes: []int64{classA}}, true},
+		{"notice: teacher publishes to another class", teacherA, Notice, Create, Target{Structure: college, Classes: []int64{classB}}, false},
+		{"notice: teacher publishes to the whole school", teacherA, Notice, Create, Target{Structure: college}, false},
+		{"notice: CPE publishes to the whole school", cpe, Notice, Create, Target{Structure: college}, true},
+		{"notice: parent cannot publish", parentLea, Notice, Create, Target{Structure: college, Classes: []int64{classA}}, false},
+		{"notice: teacher changes their own", teacherA, Notice, Update, Target{Structure: college, Person: mDupont}, true},
+		{"notice: CPE changes the head's", cpe, Notice, Update, Target{Structure: college, Person: mHead}, false},
+		{"notice: head deletes the CPE's", head, Notice, Delete, Target{Structure: college, Person: mmeCPE}, true},
+		{"notice: lycée head deletes the collège's", &Principal{UserID: lyceeHead, Roles: []Role{role(lycee, Head, "")}}, Notice, Delete, Target{Structure: college, Person: mmeCPE}, false},
+		{"notice_ack: parent acknowledges for own child", parentLea, NoticeAck, Create, Target{Structure: college, Person: lea}, true},
+		{"notice_ack: parent acknowledges for another child", parentLea, NoticeAck, Create, Target{Structure: college, Person: tom}, false},
+		{"notice_ack: CPE follows the school's", cpe, NoticeAck, Read, Target{Structure: college, Person: mDupont}, true},
+		{"notice_ack: teacher follows another's", teacherA, NoticeAck, Read, Target{Structure: college, Person: mHead}, false},
 
 		// None.
 		{"none: pupil creates a class", pupilLea, Class, Create, Target{Structure: college, Classes: []int64{classA}}, false},

@@ -51,11 +51,14 @@ type AdminNav struct {
 	CanCreatePerson bool
 	CanImport       bool
 	CanQuotas       bool // the Documents quota defaults (the ENT administrator)
+	CanHelp         bool // the assistance queue (direction, administrator)
+	CanResources    bool // the médiacentre and tele-services (the ENT administrator)
 }
 
 func navFor(u *user, current string) AdminNav {
 	return AdminNav{Current: current, CanCreatePerson: u.CanAny(identity.Person, identity.Create),
-		CanImport: u.CanAny(identity.Import, identity.Create), CanQuotas: global(u)}
+		CanImport: u.CanAny(identity.Import, identity.Create), CanQuotas: global(u),
+		CanHelp: u.CanAny(identity.HelpRequest, identity.Update), CanResources: global(u)}
 }
 
 // adminUser returns the signed-in user when they may reach the

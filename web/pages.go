@@ -16,6 +16,7 @@ import (
 
 	"preau/auth"
 	"preau/ent/directory"
+	"preau/ent/resources"
 	"preau/identity"
 )
 
@@ -262,6 +263,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, http.StatusServiceUnavailable, "Déconnexion impossible pour le moment. Réessayez.")
 		return
 	}
+	s.chatRevoke(r, u.UserID)
 	s.clearSessionCookie(w, r)
 	http.Redirect(w, r, "/connexion?deconnecte=1", http.StatusSeeOther)
 }
@@ -280,26 +282,26 @@ func tilesFor(p identity.Profile) []tile {
 	live := tile{"Cours en direct", "Rejoindre la classe virtuelle", "/direct", false}
 	msg := tile{"Messagerie", "Messages, discussions de classe", "/messagerie", false}
 	docs := tile{"Documents", "Mes documents et ceux de la classe", "/documents", false}
-	homework := tile{"Cahier de textes", "Travail à faire et séances", "", true}
-	grades := tile{"Notes", "Évaluations et moyennes", "", true}
+	homework := tile{"Cahier de textes", "Travail à faire et séances", "/cahier-de-textes", false}
+	grades := tile{"Notes", "Évaluations et moyennes", "/notes", false}
 	absences := tile{"Vie scolaire", "Absences et retards", "", true}
-	timetable := tile{"Emploi du temps", "La semaine de cours", "", true}
-	notices := tile{"Actualités", "Informations de l'établissement", "", true}
+	timetable := tile{"Emploi du temps", "La semaine de cours", "/emploi-du-temps", false}
+	notices := tile{"Actualités", "Informations de l'établissement", "/actualites", false}
 	cdi := tile{"CDI", "Catalogue et réservations", "", true}
-	media := tile{"Ressources", "Pix, Lumni et autres ressources", "", true}
-	help := tile{"Aide", "Assistance et questions fréquentes", "", true}
+	media := tile{"Ressources", "Pix, Lumni et autres ressources", "/ressources", false}
+	help := tile{"Aide", "Assistance et questions fréquentes", "/aide", false}
 	account := tile{"Mon compte", "Mot de passe et connexions", "/compte", false}
 	switch p {
 	case identity.Pupil:
 		return []tile{live, timetable, homework, grades, msg, docs, notices, cdi, media, account, help}
 	case identity.Parent:
 		return []tile{homework, grades, absences, timetable, msg, notices,
-			{"Téléservices", "Bourses, inscriptions au lycée", "", true},
+			{"Téléservices", "Bourses, inscriptions au lycée", "/teleservices", false},
 			{"Rendez-vous", "Réunions parents-professeurs", "", true}, account, help}
 	case identity.Teacher:
-		return []tile{live, timetable, homework, grades, absences, msg, docs, notices, cdi, account, help}
+		return []tile{live, timetable, homework, grades, absences, msg, docs, notices, cdi, media, account, help}
 	default:
-		return []tile{msg, absences, notices, docs, timetable, cdi, account, help}
+		return []tile{msg, absences, notices, docs, timetable, grades, cdi, account, help}
 	}
 }
 
@@ -311,6 +313,8 @@ type homeData struct {
 	Child    *directory.Pupil
 	Classes  []directory.Class
 	Welcome  bool
+	// Teleservices are the on-line procedures open now for a parent.
+	Teleservices []resources.Entry
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
@@ -351,6 +355,12 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Classes = append(d.Classes, c)
 	}
+	var err error
+	if d.Teleservices, err = s.homeTeleservices(ctx, u); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d.Tiles = s.noticeTile(ctx, u, d.Tiles) // notices_pages.go
 	s.render(w, r, http.StatusOK, "home", view{Title: "Accueil", Data: d})
 }
 
@@ -437,6 +447,7 @@ func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 			code, _, msg = authFailure(err)
 		}
 	} else {
+		s.chatRevoke(r, u.UserID) // the other sessions ended
 		http.Redirect(w, r, "/compte?ok=mdp", http.StatusSeeOther)
 		return
 	}
@@ -460,6 +471,7 @@ func (s *Server) endSessionSubmit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.chatRevoke(r, u.UserID)
 	if id == u.SessionID {
 		s.clearSessionCookie(w, r)
 		http.Redirect(w, r, "/connexion?deconnecte=1", http.StatusSeeOther)

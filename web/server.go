@@ -19,6 +19,9 @@ import (
 	"preau/chat"
 	"preau/db"
 	"preau/ent/directory"
+	"preau/ent/help"
+	"preau/ent/resources"
+	"preau/ent/timetable"
 	"preau/identity"
 	"preau/storage/files"
 )
@@ -61,19 +64,26 @@ type Check struct {
 
 // Server is the site. Build it with New and serve Handler().
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	db      *db.DB
-	auth    *auth.Service
-	dir     *directory.Store
-	chat    *chat.Store
-	checks  []Check
-	pages   *pages
-	metrics *metrics
-	reg     *prometheus.Registry
-	mounts  []mount
-	lessons lessons // active live lessons (see live.go)
-	started time.Time
+	cfg       Config
+	log       *slog.Logger
+	db        *db.DB
+	auth      *auth.Service
+	dir       *directory.Store
+	chat      *chat.Store
+	tt        *timetable.Store
+	help      *help.Store
+	resources *resources.Store
+	// helpLimit bounds help requests per sender and hour (help.go).
+	helpLimit windowLimiter
+	checks    []Check
+	pages     *pages
+	metrics   *metrics
+	reg       *prometheus.Registry
+	mounts    []mount
+	lessons   lessons // active live lessons (see live.go)
+	// chatLoad holds the demo's chat load-test set-ups (loadtest_chat.go).
+	chatLoad chatLoadtests
+	started  time.Time
 	// storePing caches the content store's health for file routes (files.go).
 	storePing storePing
 }
@@ -120,6 +130,9 @@ func New(cfg Config, log *slog.Logger, d *db.DB, a *auth.Service, checks ...Chec
 	s := &Server{cfg: cfg, log: log, db: d, auth: a, dir: directory.New(d), pages: p, reg: reg,
 		metrics: newMetrics(reg), started: time.Now()}
 	s.checks = append([]Check{{Name: "database", Fn: d.Ping}}, checks...)
+	s.tt = timetable.New(d)
+	s.help = help.New(d)
+	s.resources = resources.New(d)
 	if s.chat = cfg.Chat; s.chat == nil {
 		s.chat = chat.NewStore(d)
 	}
@@ -164,11 +177,19 @@ func (s *Server) Handler() http.Handler {
 			r.Post("/me/password", s.apiPassword)
 			s.directoryAPI(r)
 			s.liveAPI(r)
+			s.gradesAPI(r) // grades_api.go
+			s.timetableAPI(r)
+			s.noticesAPI(r)  // notices.go
+			s.homeworkAPI(r) // homework.go
+			s.helpAPI(r)
+			s.resourcesAPI(r)
+			s.chatLoadtestAPI(r) // demo servers only (loadtest_chat.go)
 		})
 	})
 
 	r.Get("/", s.root)
 	r.Get("/connexion", s.loginPage)
+	s.helpPages(r) // /aide: also for those who cannot sign in
 	r.With(s.limitBody(s.cfg.MaxBody)).Post("/connexion", s.loginSubmit)
 	r.With(s.limitBody(s.cfg.MaxBody)).Post("/connexion/code", s.loginCodeSubmit)
 	r.Get("/activation", s.activationPage)
@@ -188,6 +209,12 @@ func (s *Server) Handler() http.Handler {
 		s.messagePages(r)
 		s.livePages(r)
 		s.filesPages(r)
+		s.gradesPages(r) // grades_pages.go
+		s.timetablePages(r)
+		s.noticesPages(r)  // notices_pages.go
+		s.homeworkPages(r) // homework_pages.go
+		s.helpAdminPages(r)
+		s.resourcePages(r)
 	})
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
