@@ -83,6 +83,15 @@ type Presigner interface {
 	PresignPut(ctx context.Context, key string, ttl time.Duration) (string, error)
 }
 
+// PartPresigner is implemented by stores that take the parts of an upload
+// straight from the browser (S3): PresignPart signs a PUT of part n of
+// uploadID, PartSizes reports the parts the store holds and their sizes.
+// S3 cannot bind a URL to a size: the caller checks the sizes.
+type PartPresigner interface {
+	PresignPart(ctx context.Context, key, uploadID string, n int, ttl time.Duration) (string, error)
+	PartSizes(ctx context.Context, key, uploadID string) (map[int]int64, error)
+}
+
 // MaxPresignTTL bounds presigned URLs (SECURITY.md: ≤ 5 minutes).
 const MaxPresignTTL = 5 * time.Minute
 

@@ -37,6 +37,7 @@ func (s *Server) filesAPI(r chi.Router) {
 	r.With(small).Post("/uploads", s.apiUploadBegin)
 	r.With(small).Get("/uploads/{upload}", s.apiUploadStatus)
 	r.Put("/uploads/{upload}/parts/{n}", s.apiUploadPart)
+	r.With(small).Post("/uploads/{upload}/part-urls", s.apiUploadPartURLs)
 	r.With(small).Post("/uploads/{upload}/complete", s.apiUploadComplete)
 	r.With(small).Delete("/uploads/{upload}", s.apiUploadAbort)
 	r.With(small).Get("/items/{id}", s.apiFileGet)
@@ -220,7 +221,8 @@ func (s *Server) apiFileSpaces(w http.ResponseWriter, r *http.Request) {
 	}
 	max1, max2 := s.cfg.Files.Limits()
 	writeJSON(w, http.StatusOK, map[string]any{"spaces": sps, "shared": shared,
-		"max_upload": max1, "max_resumable": max2, "part_size": files.PartSize, "resumable": s.cfg.Files.Resumable()})
+		"max_upload": max1, "max_resumable": max2, "part_size": files.PartSize, "resumable": s.cfg.Files.Resumable(),
+		"direct": s.cfg.Files.DirectUploads()})
 }
 
 func (s *Server) apiFileList(w http.ResponseWriter, r *http.Request) {
@@ -366,6 +368,29 @@ func (s *Server) apiUploadPart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, u)
+}
+
+// apiUploadPartURLs hands out presigned URLs (5 minutes) that the browser
+// PUTs parts straight to, where the store allows it (docs/files.md).
+func (s *Server) apiUploadPartURLs(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		From  int `json:"from"`
+		Count int `json:"count"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	urls, exp, err := s.cfg.Files.PartURLs(r.Context(), currentUser(r).Principal, chi.URLParam(r, "upload"), req.From, req.Count)
+	if err != nil {
+		s.fileError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, struct {
+		URLs      []files.PartURL `json:"urls"`
+		ExpiresAt time.Time       `json:"expires_at"`
+	}{urls, exp})
 }
 
 func (s *Server) apiUploadComplete(w http.ResponseWriter, r *http.Request) {

@@ -53,6 +53,7 @@ type documentsData struct {
 	MaxResumable int64
 	PartSize     int64
 	Resumable    bool
+	Direct       bool // parts go straight to the store (presigned)
 	// ShareClasses are the classes the user may share with.
 	ShareClasses []classOption
 	CanShare     bool
@@ -103,7 +104,8 @@ func (s *Server) documentsHome(w http.ResponseWriter, r *http.Request) {
 // baseData fills what every Documents page shows: the spaces tree.
 func (s *Server) baseData(r *http.Request) (documentsData, error) {
 	max1, max2 := s.cfg.Files.Limits()
-	d := documentsData{MaxUpload: max1, MaxResumable: max2, PartSize: files.PartSize, Resumable: s.cfg.Files.Resumable()}
+	d := documentsData{MaxUpload: max1, MaxResumable: max2, PartSize: files.PartSize, Resumable: s.cfg.Files.Resumable(),
+		Direct: s.cfg.Files.DirectUploads()}
 	var err error
 	d.Spaces, err = s.cfg.Files.Spaces(r.Context(), currentUser(r).Principal)
 	return d, err

@@ -109,15 +109,26 @@ func (s *Server) secure(r *http.Request) bool {
 	return s.trusted(remoteAddr(r)) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
-// csp forbids inline script and plugins; pages load only their own files.
+// csp forbids inline script and plugins; pages load only their own files
+// and talk only to their own origin — and to the content store's public
+// address when the Documents page sends parts straight to it
+// (withStoreOrigin).
 const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
 	"media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; " +
 	"frame-ancestors 'self'; form-action 'self'"
 
+// withStoreOrigin adds origin to the CSP's connect-src ("" changes nothing).
+func withStoreOrigin(origin string) string {
+	if origin == "" {
+		return csp
+	}
+	return strings.Replace(csp, "connect-src 'self';", "connect-src 'self' "+origin+";", 1)
+}
+
 func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", csp)
+		h.Set("Content-Security-Policy", s.csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "SAMEORIGIN")

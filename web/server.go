@@ -71,6 +71,7 @@ type Server struct {
 	dir       *directory.Store
 	chat      *chat.Store
 	tt        *timetable.Store
+	csp       string // the Content-Security-Policy of every answer (middleware.go)
 	help      *help.Store
 	resources *resources.Store
 	// helpLimit bounds help requests per sender and hour (help.go).
@@ -131,6 +132,10 @@ func New(cfg Config, log *slog.Logger, d *db.DB, a *auth.Service, checks ...Chec
 		metrics: newMetrics(reg), started: time.Now()}
 	s.checks = append([]Check{{Name: "database", Fn: d.Ping}}, checks...)
 	s.tt = timetable.New(d)
+	s.csp = csp
+	if cfg.Files != nil {
+		s.csp = withStoreOrigin(cfg.Files.DirectOrigin())
+	}
 	s.help = help.New(d)
 	s.resources = resources.New(d)
 	if s.chat = cfg.Chat; s.chat == nil {

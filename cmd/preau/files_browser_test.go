@@ -4,16 +4,21 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"preau/internal/browsertest"
+	"preau/internal/testsvc"
 	"preau/storage/files"
+	"preau/storage/s3"
 )
 
 // TestBrowserDocuments: prof.demo uploads a file through the Documents page
@@ -170,4 +175,88 @@ func runJS(expr string) chromedp.Action[chromedp.Void] {
 		_, err := chromedp.Evaluate[bool](expr)(ctx, t)
 		return err
 	})
+}
+
+// TestBrowserDocumentsDirect: on MinIO with a public address (localhost,
+// another name of the test server), the page sends the parts of a large
+// file straight to MinIO with presigned URLs — allowed by its CSP — and
+// downloads it from there by redirect: the same bytes come back.
+func TestBrowserDocumentsDirect(t *testing.T) {
+	b := browsertest.New(t)
+	b.Timeout = 3 * time.Minute
+	storeURL := testsvc.S3URL(t)
+	sc, err := s3.ParseURL(storeURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := strings.Cut(sc.Endpoint, ":")
+	public := "http://localhost:" + port
+	base, _ := startServe(t, "--demo", "--data", t.TempDir(), "--storage-url", storeURL+"&public="+public)
+
+	bigName := "séance filmée.webm"
+	big := bytes.Repeat([]byte("fedcba9876543210"), (2*files.PartSize+777)/16)
+	bigPath := filepath.Join(t.TempDir(), bigName)
+	if err := os.WriteFile(bigPath, big, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	teacher := browserLogin(t, b, base, "/documents", "prof.demo")
+	err = chromedp.Do(teacher,
+		browsertest.WaitText("h1", "Mes documents"),
+		chromedp.SetUploadFiles(chromedp.ID("fichiers"), []string{bigPath}),
+		browsertest.WaitText("[data-testid=files]", bigName),
+	)
+	if err != nil {
+		browsertest.Screenshot(t, teacher, "documents-direct")
+		t.Fatalf("teacher uploads a large file: %v", err)
+	}
+	type check struct {
+		Bytes  int    `json:"bytes"`
+		Direct bool   `json:"direct"`
+		Final  string `json:"final"`
+	}
+	got, err := chromedp.Run(teacher, chromedp.Evaluate[check](fmt.Sprintf(`(async () => {
+		const a = document.evaluate(%q, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
+		const r = await fetch(a.href);
+		const b = await r.arrayBuffer();
+		return { direct: document.getElementById('documents').dataset.direct === 'true', final: r.url, bytes: b.byteLength };
+	})()`, fmt.Sprintf(`//tr[@data-name=%q]//a[@data-testid="item-link"]`, bigName)), chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Direct || !strings.HasPrefix(got.Final, public+"/") || got.Bytes != len(big) {
+		t.Errorf("direct %v, downloaded from %s, %d bytes of %d", got.Direct, got.Final, got.Bytes, len(big))
+	}
+	// The parts went to MinIO: Préau signed URLs and took no part itself.
+	metrics := getText(t, base+"/metrics")
+	if !strings.Contains(metrics, `route="/api/v1/files/uploads/{upload}/part-urls"`) ||
+		strings.Contains(metrics, `route="/api/v1/files/uploads/{upload}/parts/{n}"`) {
+		t.Errorf("upload routes served:\n%s", grepLines(metrics, "preau_http_requests_total{route=\"/api/v1/files/uploads"))
+	}
+	browsertest.NoJSErrors(t, teacher)
+}
+
+// getText fetches url and returns its body.
+func getText(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// grepLines keeps the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

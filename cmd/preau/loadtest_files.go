@@ -43,7 +43,7 @@ type filesLoadConfig struct {
 	Files         int           // at most this many files per phase
 	Timeout       time.Duration // the whole run, clean-up included
 	S3URL         string        // also measure directly against this MinIO/S3
-	Presigned     bool          // download with ?direct=1 (a presigned redirect on S3)
+	Presigned     bool          // presigned parts up and ?direct=1 down, where the server offers them
 	AllowRemote   bool
 	JSON          bool
 }
@@ -63,7 +63,7 @@ func parseLoadtestFiles(args []string) (filesLoadConfig, error) {
 	fs.IntVar(&c.Files, "files", 0, "at most this many files per phase (0: 3 × --concurrency)")
 	fs.DurationVar(&c.Timeout, "timeout", 15*time.Minute, "hard limit of the whole run; files in flight are abandoned (and cleaned up)")
 	fs.StringVar(&c.S3URL, "s3-url", "", "also upload and download the same files directly to this MinIO/S3 with minio-go, for comparison: s3://KEY:SECRET@127.0.0.1:9000/bucket?secure=false")
-	fs.BoolVar(&c.Presigned, "presigned", false, "download with ?direct=1: on S3, Préau checks access and redirects to a presigned MinIO URL (the bytes bypass Préau)")
+	fs.BoolVar(&c.Presigned, "presigned", false, "as the page does on S3 with a public address: upload the parts of large files straight to MinIO with presigned URLs, and download with ?direct=1 (Préau checks access, MinIO carries the bytes)")
 	fs.BoolVar(&c.AllowRemote, "allow-remote", false, "allow a --url or --s3-url that is not this machine")
 	fs.BoolVar(&c.JSON, "json", false, "print the summary as JSON")
 	fs.Usage = func() {
@@ -142,7 +142,7 @@ func parseSize(s string) (int64, error) {
 type filesSummary struct {
 	SizeBytes   int64   `json:"size_bytes"`
 	Concurrency int     `json:"concurrency"`
-	Method      string  `json:"upload_method"` // "one request" or "resumable parts"
+	Method      string  `json:"upload_method"` // "one request", "resumable parts" or "presigned parts"
 	Files       int     `json:"files"`         // uploaded through Préau
 	Bytes       int64   `json:"bytes"`         // uploaded + downloaded through Préau
 	UploadS     float64 `json:"upload_s"`
@@ -222,6 +222,9 @@ func loadtestFiles(ctx context.Context, cfg filesLoadConfig, logw io.Writer) (fi
 	sum.Method = "one request"
 	if api.resumable(cfg.Size) {
 		sum.Method = "resumable parts"
+		if cfg.Presigned && api.direct {
+			sum.Method = "presigned parts"
+		}
 	} else if cfg.Size > api.maxUpload {
 		return sum, fmt.Errorf("loadtest files: --size %d: over the server's one-request limit (%d) and it takes no resumable uploads", cfg.Size, api.maxUpload)
 	}

@@ -28,6 +28,7 @@ type filesAPI struct {
 	maxResumable int64
 	partSize     int64
 	canResume    bool
+	direct       bool // parts may go straight to the store (presigned)
 }
 
 // loadHTTPClient is the tool's HTTP client: a session cookie, connections
@@ -59,6 +60,7 @@ func newFilesAPI(ctx context.Context, cfg filesLoadConfig) (*filesAPI, error) {
 		MaxResumable int64 `json:"max_resumable"`
 		PartSize     int64 `json:"part_size"`
 		Resumable    bool  `json:"resumable"`
+		Direct       bool  `json:"direct"`
 	}
 	if err := a.call(ctx, http.MethodGet, "/api/v1/files/spaces", nil, http.StatusOK, &sp); err != nil {
 		return nil, err
@@ -72,6 +74,7 @@ func newFilesAPI(ctx context.Context, cfg filesLoadConfig) (*filesAPI, error) {
 		return nil, fmt.Errorf("loadtest files: %s has no personal space", cfg.Login)
 	}
 	a.maxUpload, a.maxResumable, a.partSize, a.canResume = sp.MaxUpload, sp.MaxResumable, sp.PartSize, sp.Resumable
+	a.direct = sp.Direct
 	return a, nil
 }
 
@@ -208,9 +211,16 @@ func (a *filesAPI) upload(ctx context.Context, folder int64, name string, size i
 	}
 	err := func() error {
 		// One part after the other, as the page sends them.
+		urls := map[int]string{}
 		for p := 1; p <= up.Parts; p++ {
 			off := int64(p-1) * up.PartSize
 			end := min(off+up.PartSize, size)
+			if a.cfg.Presigned && a.direct {
+				if err := a.directPart(ctx, up.ID, p, off, end, urls); err != nil {
+					return fmt.Errorf("part %d: %w", p, err)
+				}
+				continue
+			}
 			u := fmt.Sprintf("%s/api/v1/files/uploads/%s/parts/%d", a.cfg.URL, up.ID, p)
 			req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, &genReader{off: off, end: end})
 			if err != nil {
@@ -232,6 +242,43 @@ func (a *filesAPI) upload(ctx context.Context, folder int64, name string, size i
 		return 0, fmt.Errorf("upload %s: %w", name, err)
 	}
 	return n.ID, nil
+}
+
+// directPart sends bytes [off, end) as part n straight to the store, as the
+// page does when Préau offers it: presigned URLs asked from Préau a batch at
+// a time (urls keeps them, by part), a PUT to the store without Préau's
+// session cookie.
+func (a *filesAPI) directPart(ctx context.Context, upload string, n int, off, end int64, urls map[int]string) error {
+	if urls[n] == "" {
+		body, _ := json.Marshal(map[string]int{"from": n, "count": 8})
+		var got struct {
+			URLs []struct {
+				N   int    `json:"n"`
+				URL string `json:"url"`
+			} `json:"urls"`
+		}
+		if err := a.call(ctx, http.MethodPost, "/api/v1/files/uploads/"+upload+"/part-urls", body, http.StatusOK, &got); err != nil {
+			return err
+		}
+		for _, u := range got.URLs {
+			urls[u.N] = u.URL
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, urls[n], &genReader{off: off, end: end})
+	if err != nil {
+		return err
+	}
+	req.ContentLength = end - off
+	resp, err := (&http.Client{Transport: a.c.Transport}).Do(req)
+	if err != nil {
+		return fmt.Errorf("presigned PUT: %w", err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("presigned PUT: HTTP %d", resp.StatusCode)
+	}
+	return nil
 }
 
 // download streams a file's content into a check of every byte.

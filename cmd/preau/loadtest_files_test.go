@@ -250,3 +250,23 @@ func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSuffix(string(p), "\n"))
 	return len(p), nil
 }
+
+// TestLoadtestFilesS3Direct: with a public address for MinIO (here
+// localhost, another name of the test server), the tool sends the parts of
+// large files straight to MinIO with presigned URLs, as the page does, and
+// downloads by presigned redirect; every byte is checked and nothing is
+// left behind.
+func TestLoadtestFilesS3Direct(t *testing.T) {
+	storeURL := testsvc.S3URL(t)
+	sc, err := s3.ParseURL(storeURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := strings.Cut(sc.Endpoint, ":")
+	base, _ := startServe(t, "--demo", "--data", t.TempDir(), "--storage-url", storeURL+"&public=http://localhost:"+port)
+	sum := runFilesLoad(t, base, "--size", "17MB", "--concurrency", "2", "--duration", "2s", "--files", "3", "--presigned")
+	if sum.Method != "presigned parts" || sum.DownloadVia != "presigned redirect" {
+		t.Errorf("method %q, download via %q; want presigned parts and redirect", sum.Method, sum.DownloadVia)
+	}
+	checkNoFilesLeft(t, base)
+}

@@ -70,7 +70,7 @@ func (s *Service) BeginUpload(ctx context.Context, p *identity.Principal, spaceI
 		s.up.AbortUpload(context.WithoutCancel(ctx), key, sid)
 		return ResumableUpload{}, fmt.Errorf("files: begin upload: %w", err)
 	}
-	return s.describeUpload(ctx, u)
+	return s.describeUpload(ctx, u, false)
 }
 
 // loadUpload finds the caller's own live upload; anyone else's is ErrNotFound.
@@ -85,20 +85,36 @@ func (s *Service) loadUpload(ctx context.Context, p *identity.Principal, id stri
 	return u, nil
 }
 
-func (s *Service) describeUpload(ctx context.Context, u uploadRow) (ResumableUpload, error) {
+// describeUpload says which parts arrived: through Préau (recorded), and,
+// when direct is set, straight to the store (asked to the store).
+func (s *Service) describeUpload(ctx context.Context, u uploadRow, direct bool) (ResumableUpload, error) {
 	out := ResumableUpload{ID: u.id, Name: u.name, Size: u.size, PartSize: u.partSize, Parts: u.parts(),
 		Received: []int{}, ExpiresAt: ms(u.expiresMs)}
 	rows, err := s.db.Query(ctx, "SELECT n FROM file_upload_parts WHERE upload_id = ? ORDER BY n", u.id)
 	if err != nil {
 		return out, err
 	}
-	defer rows.Close()
+	got := map[int]bool{}
 	for rows.Next() {
 		var n int
 		rows.Scan(&n)
-		out.Received = append(out.Received, n)
+		got[n] = true
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return out, err
+	}
+	if direct {
+		if err := s.storedParts(ctx, u, got); err != nil {
+			return out, err
+		}
+	}
+	for n := 1; n <= u.parts(); n++ {
+		if got[n] {
+			out.Received = append(out.Received, n)
+		}
+	}
+	return out, nil
 }
 
 // UploadStatus tells which parts of an upload have arrived.
@@ -107,7 +123,7 @@ func (s *Service) UploadStatus(ctx context.Context, p *identity.Principal, id st
 	if err != nil {
 		return ResumableUpload{}, err
 	}
-	return s.describeUpload(ctx, u)
+	return s.describeUpload(ctx, u, true)
 }
 
 // PutPart stores part n (from 1) of an upload: exactly PartSize bytes, or
@@ -144,23 +160,118 @@ func (s *Service) PutPart(ctx context.Context, p *identity.Principal, id string,
 	if err := s.up.PutPart(ctx, u.key, u.storageID, n, r, size); err != nil {
 		return ResumableUpload{}, storeErr("put part", err)
 	}
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+	ctype := ""
+	if n == 1 {
+		ctype = u.ctype
+	}
+	if err := s.recordPart(ctx, u, n, size, ctype); err != nil {
+		return ResumableUpload{}, err
+	}
+	return s.describeUpload(ctx, u, false)
+}
+
+// Direct parts (docs/files.md, "Uploads straight to MinIO"): on an S3 store
+// that browsers reach, the page sends the parts of a resumable upload
+// straight to MinIO with presigned URLs (PartURLs, a few at a time). Which
+// parts arrived is read from the store (a part of the wrong size counts as
+// missing); completion checks the joined object's size against the one
+// announced (the quota charged) and sniffs its first bytes, since no byte
+// passed through Préau.
+
+// MaxPartURLs is how many part URLs one PartURLs call signs.
+const MaxPartURLs = 16
+
+// PartURL is where the browser PUTs part N.
+type PartURL struct {
+	N   int    `json:"n"`
+	URL string `json:"url"`
+}
+
+// DirectUploads reports whether the parts of resumable uploads may go
+// straight from the browser to the store.
+func (s *Service) DirectUploads() bool {
+	_, parts := s.store.(storage.PartPresigner)
+	return parts && s.DirectDownloads() && s.up != nil
+}
+
+// DirectOrigin is the store's public origin when DirectUploads, else "".
+func (s *Service) DirectOrigin() string {
+	o, ok := s.store.(interface{ PublicOrigin() string })
+	if !ok || !s.DirectUploads() {
+		return ""
+	}
+	return o.PublicOrigin()
+}
+
+// PartURLs signs URLs, valid storage.MaxPresignTTL, for parts from … from
+// + count − 1 (at most MaxPartURLs, not past the last) of the caller's
+// upload id.
+func (s *Service) PartURLs(ctx context.Context, p *identity.Principal, id string, from, count int) ([]PartURL, time.Time, error) {
+	pp, ok := s.store.(storage.PartPresigner)
+	if !ok || !s.DirectUploads() {
+		return nil, time.Time{}, ErrNotFound
+	}
+	u, err := s.loadUpload(ctx, p, id)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if from < 1 || from > u.parts() || count < 1 || count > MaxPartURLs {
+		return nil, time.Time{}, fmt.Errorf("%w: parts %d+%d of %d (at most %d at once)", ErrInvalid, from, count, u.parts(), MaxPartURLs)
+	}
+	out := make([]PartURL, 0, count)
+	for n := from; n < from+count && n <= u.parts(); n++ {
+		url, err := pp.PresignPart(ctx, u.key, u.storageID, n, storage.MaxPresignTTL)
+		if err != nil {
+			return nil, time.Time{}, storeErr("presign part", err)
+		}
+		out = append(out, PartURL{N: n, URL: url})
+	}
+	return out, s.cfg.Now().Add(storage.MaxPresignTTL), nil
+}
+
+// storedParts adds to got the parts the store holds with the right size,
+// when parts may arrive there directly.
+func (s *Service) storedParts(ctx context.Context, u uploadRow, got map[int]bool) error {
+	pp, ok := s.store.(storage.PartPresigner)
+	if !ok || !s.DirectUploads() {
+		return nil
+	}
+	sizes, err := pp.PartSizes(ctx, u.key, u.storageID)
+	if err != nil {
+		return storeErr("list parts", err)
+	}
+	for n, size := range sizes {
+		want := u.partSize
+		if n == u.parts() {
+			want = u.size - int64(n-1)*u.partSize
+		}
+		if n >= 1 && n <= u.parts() && size == want {
+			got[n] = true
+		}
+	}
+	return nil
+}
+
+// recordPart notes part n as received (ctype: the sniffed type, from part
+// 1 when it passed through Préau; "" otherwise).
+func (s *Service) recordPart(ctx context.Context, u uploadRow, n int, size int64, ctype string) error {
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		if _, err := tx.Exec(ctx, "DELETE FROM file_upload_parts WHERE upload_id = ? AND n = ?", u.id, n); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, "INSERT INTO file_upload_parts (upload_id, n, size) VALUES (?, ?, ?)", u.id, n, size); err != nil {
 			return err
 		}
-		if n == 1 {
-			_, err := tx.Exec(ctx, "UPDATE file_uploads SET content_type = ? WHERE id = ?", u.ctype, u.id)
+		if ctype != "" {
+			_, err := tx.Exec(ctx, "UPDATE file_uploads SET content_type = ? WHERE id = ?", ctype, u.id)
 			return err
 		}
 		return nil
 	})
 	if err != nil {
-		return ResumableUpload{}, fmt.Errorf("files: record part: %w", err)
+		return fmt.Errorf("files: record part: %w", err)
 	}
-	return s.describeUpload(ctx, u)
+	return nil
 }
 
 // MissingPartsError lists the parts CompleteUpload still needs.
@@ -179,7 +290,7 @@ func (s *Service) CompleteUpload(ctx context.Context, p *identity.Principal, id 
 	if err != nil {
 		return Node{}, err
 	}
-	st, err := s.describeUpload(ctx, u)
+	st, err := s.describeUpload(ctx, u, true)
 	if err != nil {
 		return Node{}, err
 	}
@@ -212,6 +323,17 @@ func (s *Service) CompleteUpload(ctx context.Context, p *identity.Principal, id 
 		}
 		return Node{}, storeErr("check upload", err)
 	}
+	if u.ctype == "" {
+		// Every part went straight to the store: sniff the joined object.
+		if u.ctype, err = s.sniffStored(ctx, u.key, u.size); err == nil {
+			err = checkClaim(u.name, u.ctype)
+		}
+		if err != nil {
+			s.dropKeys(u.key)
+			s.forgetUpload(ctx, u.id)
+			return Node{}, err
+		}
+	}
 	n, err := s.commit(ctx, p, t, version{key: u.key, size: u.size, ctype: u.ctype})
 	if err != nil {
 		s.dropKeys(u.key)
@@ -220,6 +342,20 @@ func (s *Service) CompleteUpload(ctx context.Context, p *identity.Principal, id 
 	}
 	s.forgetUpload(ctx, u.id)
 	return n, nil
+}
+
+// sniffStored reads the first bytes of a stored object and sniffs its type.
+func (s *Service) sniffStored(ctx context.Context, key string, size int64) (string, error) {
+	rc, err := s.store.Get(ctx, key, 0, min(512, size))
+	if err != nil {
+		return "", storeErr("sniff", err)
+	}
+	defer rc.Close()
+	head, err := io.ReadAll(io.LimitReader(rc, 512))
+	if err != nil {
+		return "", storeErr("sniff", err)
+	}
+	return Sniff(head), nil
 }
 
 // AbortUpload drops an upload and its parts.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"mime"
+	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,6 +53,45 @@ func (s *Store) PresignPut(ctx context.Context, key string, ttl time.Duration) (
 		return "", s.mapErr("presign put", key, err)
 	}
 	return u.String(), nil
+}
+
+// PresignPart returns a URL the browser PUTs part n of an upload to, valid
+// for ttl (at most storage.MaxPresignTTL). The size is not bound: check it
+// with PartSizes.
+func (s *Store) PresignPart(ctx context.Context, key, uploadID string, n int, ttl time.Duration) (string, error) {
+	obj, err := s.object("presign part", key)
+	if err != nil {
+		return "", err
+	}
+	if uploadID == "" || n < 1 || n > maxParts {
+		return "", fmt.Errorf("s3: presign part %d of %q: %w", n, key, storage.ErrNotFound)
+	}
+	if ttl, err = capTTL(ttl); err != nil {
+		return "", fmt.Errorf("s3: presign part %q: %w", key, err)
+	}
+	q := url.Values{"partNumber": {strconv.Itoa(n)}, "uploadId": {uploadID}}
+	u, err := s.signer.Presign(ctx, http.MethodPut, s.cfg.Bucket, obj, ttl, q)
+	if err != nil {
+		return "", s.mapErr("presign part", key, err)
+	}
+	return u.String(), nil
+}
+
+// PartSizes lists the parts of an upload the store holds, by number.
+func (s *Store) PartSizes(ctx context.Context, key, uploadID string) (map[int]int64, error) {
+	obj, err := s.object("list parts", key)
+	if err != nil {
+		return nil, err
+	}
+	have, err := s.listParts(ctx, obj, uploadID)
+	if err != nil {
+		return nil, s.mapErr("list parts", key, err)
+	}
+	out := make(map[int]int64, len(have))
+	for n, p := range have {
+		out[n] = p.Size
+	}
+	return out, nil
 }
 
 // capTTL bounds ttl by storage.MaxPresignTTL (SECURITY.md: ≤ 5 minutes).

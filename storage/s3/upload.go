@@ -46,7 +46,9 @@ func (s *Store) PutPart(ctx context.Context, key, uploadID string, n int, r io.R
 		return fmt.Errorf("s3: put part %d of %q: no upload id: %w", n, key, storage.ErrNotFound)
 	}
 	src := &sourceReader{r: storage.ExactReader(r, size)}
-	_, err = s.core.PutObjectPart(ctx, s.cfg.Bucket, obj, uploadID, n, src, size, minio.PutObjectPartOptions{})
+	_, err = s.core.PutObjectPart(ctx, s.cfg.Bucket, obj, uploadID, n, src, size, minio.PutObjectPartOptions{
+		DisableContentSha256: true, // as in Put: a CRC32C trailer instead
+	})
 	if err != nil {
 		return s.mapPutErr(ctx, fmt.Sprintf("put part %d", n), key, src, err)
 	}
