@@ -38,6 +38,16 @@ func apiError(w http.ResponseWriter, code int, errCode, msg string) {
 
 // decodeJSON reads one JSON object into v, refusing unknown fields,
 // duplicate keys and trailing data.
+// readJSON decodes the request's JSON body into v, or answers 400 with the
+// French reason and returns false.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := decodeJSON(r, v); err != nil {
+		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return false
+	}
+	return true
+}
+
 func decodeJSON(r *http.Request, v any) error {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -182,8 +192,7 @@ type secondFactorBody struct {
 
 func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 	var req loginRequest
-	if err := decodeJSON(r, &req); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &req) {
 		return
 	}
 	token, uid, err := s.auth.Login(r.Context(), req.Login, req.Password, client(r))
@@ -209,8 +218,7 @@ type totpRequest struct {
 // apiTOTP completes a login that answered totp_required.
 func (s *Server) apiTOTP(w http.ResponseWriter, r *http.Request) {
 	var req totpRequest
-	if err := decodeJSON(r, &req); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &req) {
 		return
 	}
 	token, uid, err := s.auth.SecondFactor(r.Context(), req.Challenge, req.Code, client(r))
@@ -225,8 +233,7 @@ type activateRequest struct {
 
 func (s *Server) apiActivate(w http.ResponseWriter, r *http.Request) {
 	var req activateRequest
-	if err := decodeJSON(r, &req); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &req) {
 		return
 	}
 	token, uid, err := s.auth.Activate(r.Context(), req.Login, req.Code, req.Password, client(r))
@@ -375,8 +382,7 @@ type passwordRequest struct {
 
 func (s *Server) apiPassword(w http.ResponseWriter, r *http.Request) {
 	var req passwordRequest
-	if err := decodeJSON(r, &req); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &req) {
 		return
 	}
 	u := currentUser(r)

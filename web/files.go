@@ -252,8 +252,7 @@ func (s *Server) apiFileMkdir(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req mkdirRequest
-	if err := decodeJSON(r, &req); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &req) {
 		return
 	}
 	n, err := s.cfg.Files.CreateFolder(r.Context(), currentUser(r).Principal, space, req.Parent, req.Name)
@@ -330,8 +329,7 @@ type beginUploadRequest struct {
 
 func (s *Server) apiUploadBegin(w http.ResponseWriter, r *http.Request) {
 	var req beginUploadRequest
-	if err := decodeJSON(r, &req); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &req) {
 		return
 	}
 	u, err := s.cfg.Files.BeginUpload(r.Context(), currentUser(r).Principal, req.Space, req.Folder, req.Name, req.Size)
@@ -377,8 +375,7 @@ func (s *Server) apiUploadPartURLs(w http.ResponseWriter, r *http.Request) {
 		From  int `json:"from"`
 		Count int `json:"count"`
 	}
-	if err := decodeJSON(r, &req); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &req) {
 		return
 	}
 	urls, exp, err := s.cfg.Files.PartURLs(r.Context(), currentUser(r).Principal, chi.URLParam(r, "upload"), req.From, req.Count)
@@ -441,8 +438,7 @@ type updateRequest struct {
 
 func (s *Server) apiFileUpdate(w http.ResponseWriter, r *http.Request) {
 	var req updateRequest
-	if err := decodeJSON(r, &req); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &req) {
 		return
 	}
 	s.withID(w, r, func(id int64) (any, error) {
@@ -479,8 +475,7 @@ type copyRequest struct {
 
 func (s *Server) apiFileCopy(w http.ResponseWriter, r *http.Request) {
 	var req copyRequest
-	if err := decodeJSON(r, &req); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &req) {
 		return
 	}
 	s.withID(w, r, func(id int64) (any, error) {
@@ -525,8 +520,7 @@ type shareRequest struct {
 
 func (s *Server) apiFileShare(w http.ResponseWriter, r *http.Request) {
 	var req shareRequest
-	if err := decodeJSON(r, &req); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &req) {
 		return
 	}
 	s.withID(w, r, func(id int64) (any, error) {
@@ -556,8 +550,7 @@ func (s *Server) apiFileSetQuota(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req quotaRequest
-	if err := decodeJSON(r, &req); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &req) {
 		return
 	}
 	u, err := s.cfg.Files.SetQuota(r.Context(), currentUser(r).Principal, chi.URLParam(r, "kind"), subject, req.Limit)
@@ -593,8 +586,7 @@ func (s *Server) apiQuotaDefaults(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiSetQuotaDefault(w http.ResponseWriter, r *http.Request) {
 	var req quotaRequest
-	if err := decodeJSON(r, &req); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &req) {
 		return
 	}
 	ctx, p := r.Context(), currentUser(r).Principal
@@ -632,8 +624,7 @@ func (s *Server) apiAssignmentCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req assignmentRequest
-	if err := decodeJSON(r, &req); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &req) {
 		return
 	}
 	a, err := s.cfg.Files.CreateAssignment(r.Context(), currentUser(r).Principal, class, req.Title, req.Instructions, req.DueAt)

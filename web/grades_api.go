@@ -202,8 +202,7 @@ func (s *Server) apiGradeCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req gradeEvalRequest
-	if err := decodeJSON(r, &req); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &req) {
 		return
 	}
 	e := grades.Evaluation{ClassID: cs.Class.ID, SubjectID: cs.Subject.ID, CreatedBy: u.UserID,
@@ -273,8 +272,7 @@ func (s *Server) apiGradeUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req gradeEvalRequest
-	if err := decodeJSON(r, &req); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &req) {
 		return
 	}
 	if err := req.apply(&e); err != nil {
@@ -323,8 +321,7 @@ func (s *Server) apiGradeSetMarks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req gradeSetRequest
-	if err := decodeJSON(r, &req); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &req) {
 		return
 	}
 	marks := map[int64]*grades.Mark{}

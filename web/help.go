@@ -166,19 +166,7 @@ func (s *Server) helpSubmit(w http.ResponseWriter, r *http.Request) {
 	key := "ip:" + clientIP(r)
 	if u != nil {
 		key = "user:" + strconv.FormatInt(u.UserID, 10)
-		req.UserID = u.UserID
-		if p, err := s.dir.Person(ctx, u.UserID); err == nil {
-			req.Name = p.FullName()
-			if strings.TrimSpace(req.Contact) == "" {
-				req.Contact = p.Email
-			}
-		}
-		if sts := u.Structures(); len(sts) > 0 {
-			req.StructureID = sts[0]
-		}
-		if strings.TrimSpace(req.Contact) == "" {
-			req.Contact = "compte " + u.Login
-		}
+		req = s.fromAccount(ctx, u, req)
 	} else if st, err := strconv.ParseInt(pf("etablissement"), 10, 64); err == nil && st > 0 {
 		if _, err := s.dir.Structure(ctx, st); err == nil {
 			req.StructureID = st
@@ -205,6 +193,26 @@ func (s *Server) helpSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/aide?envoye=1", http.StatusSeeOther)
+}
+
+// fromAccount completes a signed-in user's request from their account: their
+// name, their email when no contact was given (else their login), their
+// first school.
+func (s *Server) fromAccount(ctx context.Context, u *user, req help.Request) help.Request {
+	req.UserID = u.UserID
+	if p, err := s.dir.Person(ctx, u.UserID); err == nil {
+		req.Name = p.FullName()
+		if strings.TrimSpace(req.Contact) == "" {
+			req.Contact = p.Email
+		}
+	}
+	if strings.TrimSpace(req.Contact) == "" {
+		req.Contact = "compte " + u.Login
+	}
+	if sts := u.Structures(); len(sts) > 0 {
+		req.StructureID = sts[0]
+	}
+	return req
 }
 
 // helpQueueOf returns the schools whose requests u handles, or all.
@@ -367,8 +375,7 @@ func (s *Server) apiSetHelpSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var st help.Settings
-	if err := decodeJSON(r, &st); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &st) {
 		return
 	}
 	out, err := s.help.SetSettings(r.Context(), st)
@@ -397,8 +404,7 @@ func (s *Server) apiCreateHelpRequest(w http.ResponseWriter, r *http.Request) {
 		Message string `json:"message"`
 		Contact string `json:"contact"`
 	}
-	if err := decodeJSON(r, &q); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &q) {
 		return
 	}
 	ctx, u := r.Context(), currentUser(r)
@@ -407,20 +413,7 @@ func (s *Server) apiCreateHelpRequest(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusTooManyRequests, "too_many_requests", "Trop de demandes cette heure-ci : appelez l'assistance, ou réessayez plus tard.")
 		return
 	}
-	req := help.Request{UserID: u.UserID, Topic: q.Topic, Message: q.Message, Contact: q.Contact}
-	if p, err := s.dir.Person(ctx, u.UserID); err == nil {
-		req.Name = p.FullName()
-		if strings.TrimSpace(req.Contact) == "" {
-			req.Contact = p.Email
-		}
-	}
-	if strings.TrimSpace(req.Contact) == "" {
-		req.Contact = "compte " + u.Login
-	}
-	if sts := u.Structures(); len(sts) > 0 {
-		req.StructureID = sts[0]
-	}
-	out, err := s.help.Create(ctx, req)
+	out, err := s.help.Create(ctx, s.fromAccount(ctx, u, help.Request{Topic: q.Topic, Message: q.Message, Contact: q.Contact}))
 	if err != nil {
 		s.helpError(w, r, err)
 		return
@@ -451,8 +444,7 @@ func (s *Server) apiAnswerHelpRequest(w http.ResponseWriter, r *http.Request) {
 		Status string `json:"status"`
 		Reply  string `json:"reply"`
 	}
-	if err := decodeJSON(r, &q); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &q) {
 		return
 	}
 	u := currentUser(r)

@@ -371,8 +371,7 @@ func (s *Server) apiHomeworkEntry(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiCreateHomework(w http.ResponseWriter, r *http.Request) {
 	var q hwCreateRequest
-	if err := decodeJSON(r, &q); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &q) {
 		return
 	}
 	ctx, u := r.Context(), currentUser(r)
@@ -397,8 +396,7 @@ func (s *Server) apiCreateHomework(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiUpdateHomework(w http.ResponseWriter, r *http.Request) {
 	var q hwFields
-	if err := decodeJSON(r, &q); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &q) {
 		return
 	}
 	ctx, u := r.Context(), currentUser(r)
@@ -486,8 +484,7 @@ func (s *Server) apiHomeworkDone(w http.ResponseWriter, r *http.Request) {
 	var q struct {
 		Done bool `json:"done"`
 	}
-	if err := decodeJSON(r, &q); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &q) {
 		return
 	}
 	if err := s.hwTick(r.Context(), currentUser(r), pathID(r, "id"), q.Done); err != nil {

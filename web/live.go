@@ -176,8 +176,7 @@ func (s *Server) apiStartLesson(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req startLessonRequest
-	if err := decodeJSON(r, &req); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &req) {
 		return
 	}
 	if req.ClassID <= 0 {

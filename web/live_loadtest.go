@@ -98,8 +98,7 @@ func (s *Server) apiLiveLoadtest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req loadtestRequest
-	if err := decodeJSON(r, &req); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &req) {
 		return
 	}
 	if req.TTL == 0 {

@@ -122,8 +122,7 @@ func (s *Server) apiChatLoadtest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req chatLoadtestRequest
-	if err := decodeJSON(r, &req); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &req) {
 		return
 	}
 	ttl := defaultChatLoadtestTTL

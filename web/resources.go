@@ -324,8 +324,7 @@ func (s *Server) apiSaveResource(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var e resources.Entry
-	if err := decodeJSON(r, &e); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &e) {
 		return
 	}
 	e.ID = 0

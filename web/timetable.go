@@ -298,8 +298,7 @@ func sentence(msg string) string {
 
 func (s *Server) apiCreateSlot(w http.ResponseWriter, r *http.Request) {
 	var q slotRequest
-	if err := decodeJSON(r, &q); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &q) {
 		return
 	}
 	ctx, u := r.Context(), currentUser(r)
@@ -317,8 +316,7 @@ func (s *Server) apiCreateSlot(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiUpdateSlot(w http.ResponseWriter, r *http.Request) {
 	var q slotRequest
-	if err := decodeJSON(r, &q); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &q) {
 		return
 	}
 	old, _, ok := s.editableSlot(w, r, identity.Update, false)
@@ -358,8 +356,7 @@ type changeRequest struct {
 
 func (s *Server) apiSetChange(w http.ResponseWriter, r *http.Request) {
 	var q changeRequest
-	if err := decodeJSON(r, &q); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+	if !readJSON(w, r, &q) {
 		return
 	}
 	sl, u, ok := s.editableSlot(w, r, identity.Update, false)
