@@ -1,10 +1,8 @@
 package chat
 
 import (
-	"cmp"
 	"context"
 	"errors"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +36,10 @@ type client struct {
 	mu    sync.Mutex
 	convs map[int64]*convState
 
+	// replayMu lets one replay at a time run for this connection: a
+	// subscription's (the reader) or a catch-up's (catchup.go).
+	replayMu sync.Mutex
+
 	away bool // guarded by h.pmu
 
 	lastTyping map[int64]time.Time // reader only
@@ -49,9 +51,18 @@ type convState struct {
 	// syncing: history is being replayed; live frames wait in pending.
 	syncing bool
 	pending []pendingFrame
-	// replayed is the highest seq replayed; live frames at or below it are
-	// duplicates of the replay.
+	// overflow: live messages arrived while pending was full and were
+	// dropped; the replay reads them from the store.
+	overflow bool
+	// replayed: every seq up to it has been sent (or held) to the
+	// connection; ahead: seqs above it already sent, live messages having
+	// overtaken others. A message at or below replayed, or in ahead, is a
+	// duplicate and is not sent again. gap, while ahead is not empty,
+	// fires a catch-up from the store if the missing seqs do not come
+	// (catchup.go).
 	replayed int64
+	ahead    map[int64]struct{}
+	gap      *time.Timer
 	// small: at most SmallConversation members when subscribed: typing is
 	// relayed.
 	small bool
@@ -130,14 +141,17 @@ func (c *client) deliver(conv, seq int64, frame []byte) {
 		return
 	case seq != 0 && st.syncing:
 		if len(st.pending) >= cap(c.out) {
+			// The replay reads the store again for the messages dropped
+			// here (catchup.go's sync); a change is lost like one that
+			// finds the live queue full.
+			st.overflow = true
 			c.mu.Unlock()
-			c.slow()
 			return
 		}
 		st.pending = append(st.pending, pendingFrame{seq, frame, c.h.cfg.Now()})
 		c.mu.Unlock()
 		return
-	case seq > 0 && seq <= st.replayed:
+	case seq > 0 && !c.noteLocked(conv, st, seq):
 		c.mu.Unlock()
 		return
 	case seq > 0 && (st.quiet || len(st.held) > 0):
@@ -211,8 +225,9 @@ func (h *Hub) serve(conn *websocket.Conn, p *identity.Principal, authAt time.Tim
 	<-written
 	c.mu.Lock()
 	convs := make([]int64, 0, len(c.convs))
-	for id := range c.convs {
+	for id, st := range c.convs {
 		convs = append(convs, id)
+		st.stopGap()
 	}
 	c.convs = nil
 	c.mu.Unlock()
@@ -371,22 +386,23 @@ func (c *client) fail(id int64, err error) {
 }
 
 // send stores the message, acknowledges it once committed, then broadcasts
-// it if it is new (a resend is acknowledged again, not broadcast again).
+// it. A resend is stored once and acknowledged with the same seq.
 func (c *client) send(ctx context.Context, id int64, s *sendData) {
 	atts, err := c.h.resolve(ctx, c.p, s.Attachments)
 	if err != nil {
 		c.fail(id, err)
 		return
 	}
-	m, created, err := c.h.postResolved(ctx, s.Conversation, c.user, s.ClientID, s.Body, Extra{ReplyTo: s.ReplyTo, Attachments: atts})
+	m, _, err := c.h.postResolved(ctx, s.Conversation, c.user, s.ClientID, s.Body, Extra{ReplyTo: s.ReplyTo, Attachments: atts})
 	if err != nil {
 		c.fail(id, err)
 		return
 	}
 	c.reply(encode(TypeAck, id, AckData{Conversation: m.ConversationID, ClientID: m.ClientID, Seq: m.Seq}))
-	if created {
-		c.h.broadcast(ctx, m.ConversationID, m.Seq, encodeMessage(m))
-	}
+	// A resend is delivered again: the first sending may have been
+	// committed by a node that died before it published it. Connections
+	// that hold its seq skip it (noteLocked).
+	c.h.broadcast(ctx, m.ConversationID, m.Seq, encodeMessage(m))
 }
 
 // subscribe checks membership, joins the topic, replays what the client
@@ -417,13 +433,16 @@ func (c *client) subscribe(ctx context.Context, id int64, it SubscribeItem) erro
 		c.fail(id, err)
 		return nil
 	}
+	c.replayMu.Lock()
+	defer c.replayMu.Unlock()
 	c.mu.Lock()
 	st, joined := c.convs[it.ID]
 	if !joined {
 		st = &convState{}
 		c.convs[it.ID] = st
 	}
-	st.syncing, st.replayed, st.small = true, it.AfterSeq, n <= SmallConversation
+	st.stopGap()
+	st.syncing, st.replayed, st.ahead, st.small = true, it.AfterSeq, nil, n <= SmallConversation
 	st.notify, st.quiet, st.moderator, st.openFrom, st.openTo = it.Notify, quiet, mod, conv.OpenFromMin, conv.OpenToMin
 	c.mu.Unlock()
 	if !joined {
@@ -444,71 +463,7 @@ func (c *client) subscribe(ctx context.Context, id int64, it SubscribeItem) erro
 		c.h.leave(it.ID, c) // dropped while joining: the join may have come after drop's leave
 		return nil
 	}
-	after := it.AfterSeq
-	for {
-		opCtx, cancel := context.WithTimeout(ctx, opTimeout)
-		ms, err := c.h.store.Since(opCtx, it.ID, after, replayPage)
-		cancel()
-		if err != nil {
-			c.fail(id, err)
-			return err
-		}
-		if !c.subscribedTo(it.ID, st) {
-			return nil // removed meanwhile: nothing more of it
-		}
-		for _, m := range ms {
-			after = m.Seq
-			if held, err := c.holdOrOverflow(st, encodeMessage(m), time.UnixMilli(m.CreatedAtMs)); held || err != nil {
-				if err != nil {
-					return err
-				}
-				continue
-			}
-			if err := c.replayFrame(encodeMessage(m)); err != nil {
-				return err
-			}
-		}
-		if len(ms) < replayPage {
-			break
-		}
-	}
-	if err := c.replayFrame(encode(TypeSubscribed, id, SubscribedData{Conversation: it.ID, Seq: after})); err != nil {
-		return err
-	}
-	// Flush what arrived live during the replay, then go live.
-	for {
-		c.mu.Lock()
-		st.replayed = max(st.replayed, after)
-		p := st.pending
-		st.pending = nil
-		if len(p) == 0 {
-			st.syncing = false
-			c.mu.Unlock()
-			return nil
-		}
-		c.mu.Unlock()
-		// By message, a change after the message it changes.
-		slices.SortStableFunc(p, func(a, b pendingFrame) int {
-			return cmp.Or(cmp.Compare(abs(a.seq), abs(b.seq)), cmp.Compare(b.seq, a.seq))
-		})
-		for _, f := range p {
-			if f.seq >= 0 && f.seq <= after {
-				continue
-			}
-			after = max(after, f.seq)
-			if f.seq > 0 {
-				if held, err := c.holdOrOverflow(st, f.frame, f.at); held || err != nil {
-					if err != nil {
-						return err
-					}
-					continue
-				}
-			}
-			if err := c.replayFrame(f.frame); err != nil {
-				return err
-			}
-		}
-	}
+	return c.sync(ctx, id, it.ID, st, it.AfterSeq, true)
 }
 
 // typing tells the conversation's other subscribers that the user types, at

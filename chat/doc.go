@@ -52,7 +52,9 @@
 // an acknowledged message is never lost.
 //
 // Idempotent resend. (conversation, sender, client_id) is unique; a resend
-// returns the stored message (same seq) and stores and broadcasts nothing.
+// returns the stored message (same seq) and stores nothing. It is broadcast
+// again — the node that stored it may have died before publishing it — and
+// connections that hold its seq skip it.
 //
 // Recovery by seq. A client subscribes with the last seq it holds; the hub
 // replays everything after it from the database, in order, sends
@@ -61,14 +63,18 @@
 // replayed are skipped, so each message reaches a connection once. Live
 // messages from concurrent senders may arrive out of seq order; clients
 // order by seq and resume from the highest seq below which they hold
-// everything.
+// everything. Each connection remembers, per conversation, the seqs it was
+// sent (all up to one, and those above), and never sends one twice.
 //
 // The broker only fans out. After the commit, the hub delivers the message
 // to its own connections directly and publishes it, tagged with its node id,
 // on the conversation's topic; other nodes deliver it to theirs, and each
 // node ignores its own. The broker is never the record: if Redis is down,
-// each node still serves its own clients, and clients of other nodes catch
-// up by seq when they reconnect.
+// each node still serves its own clients. Catch-up (catchup.go) brings a
+// connection what the broker lost, from the store and without
+// reconnecting: when a Resumer broker says a subscription is back after a
+// cut (Redis returned), and when a hole in the seqs it was sent stays open
+// for a second (a node died between a commit and its publish).
 //
 // # The real-time path
 //

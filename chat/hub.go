@@ -123,6 +123,14 @@ type Hub struct {
 
 	conns    sync.WaitGroup // connections being served
 	topicsWG sync.WaitGroup // broker readers
+	catchWG  sync.WaitGroup // catch-ups (catchup.go); Add under mu while not closed
+	// unsent: per conversation, the last message whose publish failed,
+	// published again by republishLoop (catchup.go).
+	unsentMu    sync.Mutex
+	unsent      map[int64]unsentMsg
+	republishWG sync.WaitGroup
+	// stopResume unregisters resumed from a Resumer broker.
+	stopResume func()
 
 	delivered, slowClosed, floodClosed, brokerErrors atomic.Uint64
 
@@ -182,12 +190,19 @@ func NewHub(cfg Config, store *Store, broker Broker, log *slog.Logger) *Hub {
 	if h.presence == nil {
 		h.presence = NewMemoryPresence()
 	}
+	h.stopResume = func() {}
+	if r, ok := broker.(Resumer); ok {
+		h.stopResume = r.OnResume(h.resumed)
+	}
 	h.presenceWG.Add(1)
 	go h.presenceLoop()
 	h.rightsWG.Add(1)
 	go h.rightsLoop()
 	h.quietWG.Add(1)
 	go h.quietLoop()
+	h.unsent = map[int64]unsentMsg{}
+	h.republishWG.Add(1)
+	go h.republishLoop()
 	store.listen(h, true)
 	return h
 }
@@ -249,6 +264,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	go func() {
 		h.conns.Wait()
 		h.topicsWG.Wait()
+		h.catchWG.Wait()
 		close(done)
 	}()
 	var err error
@@ -259,7 +275,9 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	}
 	h.cancel() // aborts reads still blocked, when ctx ran out
 	<-done
+	h.stopResume()
 	h.presenceWG.Wait()
+	h.republishWG.Wait()
 	h.rightsWG.Wait()
 	h.quietWG.Wait()
 	h.store.listen(h, false)
@@ -415,9 +433,13 @@ func (h *Hub) fromBroker(p []byte) {
 // publishes it for the other nodes. The frame is encoded once.
 func (h *Hub) broadcast(ctx context.Context, conv, seq int64, frame []byte) {
 	h.fanout(conv, seq, frame)
-	if err := h.broker.Publish(ctx, h.topicName(conv), h.payload(conv, seq, frame)); err != nil {
+	p := h.payload(conv, seq, frame)
+	if err := h.broker.Publish(ctx, h.topicName(conv), p); err != nil {
 		h.brokerErrors.Add(1)
-		h.log.Warn("chat: publish failed; other nodes catch up on reconnect", "conversation", conv, "err", err)
+		h.log.Warn("chat: publish failed; other nodes catch up from the store", "conversation", conv, "err", err)
+		if seq > 0 {
+			h.keepUnsent(conv, seq, p)
+		}
 	}
 }
 
@@ -480,12 +502,12 @@ func (h *Hub) Changed(ctx context.Context, m Message) {
 // node's subscribers and, through the broker, to the others. A resend with
 // the same client id is stored and delivered once.
 func (h *Hub) Post(ctx context.Context, conv, sender int64, clientID, body string) (Message, error) {
-	m, created, err := h.store.post(ctx, conv, sender, clientID, body, Extra{})
+	m, _, err := h.store.post(ctx, conv, sender, clientID, body, Extra{})
 	if err != nil {
 		return Message{}, err
 	}
-	if created {
-		h.broadcast(ctx, m.ConversationID, m.Seq, encodeMessage(m))
-	}
+	// A resend is delivered again, like one over a connection (conn.go's
+	// send): connections that hold its seq skip it.
+	h.broadcast(ctx, m.ConversationID, m.Seq, encodeMessage(m))
 	return m, nil
 }

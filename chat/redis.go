@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -30,6 +32,15 @@ type RedisBroker struct {
 	ready   map[string]bool
 	waiters map[string][]chan struct{}
 
+	// unreachableUntil (unix ns): after a failed dial, publishes fail at
+	// once until then instead of each waiting for its own dial.
+	unreachableUntil atomic.Int64
+
+	// hooks are the Resumer callbacks, by registration number.
+	hookMu   sync.Mutex
+	hooks    map[int]func(string)
+	nextHook int
+
 	done      chan struct{}
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -42,6 +53,18 @@ func NewRedisBroker(ctx context.Context, url string, buf int) (*RedisBroker, err
 	opts, err := redis.ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("chat: redis url: %w", err)
+	}
+	// Publish runs on a sender's path: when Redis is away it must fail
+	// fast rather than retry for seconds (the message is committed and
+	// already delivered locally; other nodes catch up from the store).
+	if opts.MaxRetries == 0 {
+		opts.MaxRetries = 1
+	}
+	if opts.MaxRetryBackoff == 0 {
+		opts.MinRetryBackoff, opts.MaxRetryBackoff = 10*time.Millisecond, 50*time.Millisecond
+	}
+	if opts.DialTimeout == 0 {
+		opts.DialTimeout = 2 * time.Second
 	}
 	rdb := redis.NewClient(opts)
 	if err := rdb.Ping(ctx).Err(); err != nil {
@@ -56,6 +79,7 @@ func NewRedisBroker(ctx context.Context, url string, buf int) (*RedisBroker, err
 		pending: map[string]int{},
 		ready:   map[string]bool{},
 		waiters: map[string][]chan struct{}{},
+		hooks:   map[int]func(string){},
 		done:    make(chan struct{}),
 	}
 	b.wg.Add(1)
@@ -65,7 +89,9 @@ func NewRedisBroker(ctx context.Context, url string, buf int) (*RedisBroker, err
 
 // receive reads the pub/sub connection until Close. go-redis reconnects and
 // subscribes again after a network error; while Redis is away, nothing
-// arrives from other nodes and clients catch up by seq.
+// arrives from other nodes. The confirmation of a topic that was already
+// subscribed tells that it is back (OnResume): the hub then catches its
+// clients up from the store.
 func (b *RedisBroker) receive() {
 	defer b.wg.Done()
 	backoff := 50 * time.Millisecond
@@ -85,16 +111,22 @@ func (b *RedisBroker) receive() {
 		case *redis.Message:
 			b.subs.deliver(m.Channel, []byte(m.Payload))
 		case *redis.Subscription:
-			if m.Kind == "subscribe" {
-				b.confirm(m.Channel)
+			if m.Kind == "subscribe" && b.confirm(m.Channel) {
+				b.resumed(m.Channel)
 			}
 		}
 	}
 }
 
-func (b *RedisBroker) confirm(topic string) {
+// confirm records a subscription's confirmation; again reports one that
+// nobody asked for: go-redis subscribed a ready topic again after a
+// reconnection.
+func (b *RedisBroker) confirm(topic string) (again bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.pending[topic] == 0 && b.ready[topic] {
+		return true
+	}
 	if b.pending[topic] > 0 {
 		b.pending[topic]--
 	}
@@ -105,6 +137,35 @@ func (b *RedisBroker) confirm(topic string) {
 			close(w)
 		}
 		delete(b.waiters, topic)
+	}
+	return false
+}
+
+// OnResume registers fn, called with a topic whose subscription was
+// re-established after a lost connection to Redis: payloads published
+// meanwhile were lost. fn runs on the reader and must not block.
+func (b *RedisBroker) OnResume(fn func(topic string)) (stop func()) {
+	b.hookMu.Lock()
+	defer b.hookMu.Unlock()
+	n := b.nextHook
+	b.nextHook++
+	b.hooks[n] = fn
+	return func() {
+		b.hookMu.Lock()
+		defer b.hookMu.Unlock()
+		delete(b.hooks, n)
+	}
+}
+
+func (b *RedisBroker) resumed(topic string) {
+	b.hookMu.Lock()
+	fns := make([]func(string), 0, len(b.hooks))
+	for _, fn := range b.hooks {
+		fns = append(fns, fn)
+	}
+	b.hookMu.Unlock()
+	for _, fn := range fns {
+		fn(topic)
 	}
 }
 
@@ -138,14 +199,27 @@ func (b *RedisBroker) reconcile(ctx context.Context, topic string) error {
 	return nil
 }
 
+// unreachableWait is how long publishes fail at once after Redis could not
+// be dialled.
+const unreachableWait = 500 * time.Millisecond
+
+var errUnreachable = errors.New("Redis unreachable (last dial failed)")
+
 // Publish publishes payload on topic.
 func (b *RedisBroker) Publish(ctx context.Context, topic string, payload []byte) error {
 	if b.subs.isClosed() {
 		return ErrClosed
 	}
+	if until := b.unreachableUntil.Load(); until != 0 && time.Now().UnixNano() < until {
+		return fmt.Errorf("chat: redis publish %q: %w", topic, errUnreachable)
+	}
 	if err := b.rdb.Publish(ctx, topic, payload).Err(); err != nil {
+		if op := (*net.OpError)(nil); errors.As(err, &op) && op.Op == "dial" {
+			b.unreachableUntil.Store(time.Now().Add(unreachableWait).UnixNano())
+		}
 		return fmt.Errorf("chat: redis publish %q: %w", topic, err)
 	}
+	b.unreachableUntil.Store(0)
 	return nil
 }
 
