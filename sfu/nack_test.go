@@ -127,9 +127,9 @@ func TestNACKRecovery(t *testing.T) {
 			hi = seq
 		}
 	}
-	// The last packets may still be waiting for their resend: leave out
-	// the tail of the span.
-	span := int(hi-lo) + 1 - 10
+	// The last packets may still be waiting for their resend (a loaded
+	// machine is slow to ask and to answer): leave out the last second.
+	span := int(hi-lo) + 1 - 30
 	missing := 0
 	for i := range span {
 		if !seen[lo+uint16(i)] {
@@ -137,7 +137,9 @@ func TestNACKRecovery(t *testing.T) {
 		}
 	}
 	t.Logf("%d RTP packets through the socket, %d dropped; %d of %d sequence numbers missing at the end", lossy.rtp.Load(), lossy.dropped.Load(), missing, span)
-	if span < 60 || missing > span/50 {
+	// Without retransmission every dropped packet inside the span would be
+	// missing (about one in ten); with it, nearly none are.
+	if span < 60 || missing*4 > int(lossy.dropped.Load()) {
 		t.Errorf("%d of %d packets never recovered (%d dropped by the link): NACK/resend not working", missing, span, lossy.dropped.Load())
 	}
 }

@@ -102,14 +102,22 @@ func audioLevel(pkt []byte, id uint8) (level uint8, voice, ok bool) {
 // written by its forwarding goroutine only, read by the speaker tick.
 type loudness struct{ v16 atomic.Uint32 }
 
-// add folds one packet in: an exponential average over ≈ 10 packets
-// (200 ms of Opus) of 127 − level for voice packets, 0 for the others.
+// add folds one packet in: 127 − level for a voice packet, 0 for the
+// others; quick to rise (halfway to a louder packet at once) and slow to
+// fall (by 1/32 a packet: half in ≈ 22 packets, 0.44 s of Opus), so that
+// the pauses between words do not drop the speaker.
 func (l *loudness) add(level uint8, voice bool) {
-	x := uint32(0)
+	x16 := uint32(0)
 	if voice {
-		x = 127 - uint32(min(level, 127))
+		x16 = (127 - uint32(min(level, 127))) * 16
 	}
-	l.v16.Store((l.v16.Load()*9 + x*16) / 10)
+	v := l.v16.Load()
+	if x16 > v {
+		v = (v + x16 + 1) / 2
+	} else {
+		v -= v / 32
+	}
+	l.v16.Store(v)
 }
 
 // value returns the smoothed loudness, 0 … 127.

@@ -92,11 +92,15 @@ func TestSpeakerState(t *testing.T) {
 	if v := l.value(); v < 100 || v > 107 {
 		t.Errorf("loudness after 30 packets at −20 dBov: %d", v)
 	}
-	for range 30 {
+	l.add(127, true) // a pause between two words: still speaking
+	if v := l.value(); v < 100 {
+		t.Errorf("loudness after one quiet packet: %d", v)
+	}
+	for range 150 {
 		l.add(20, false) // no voice: counts as silence
 	}
-	if v := l.value(); v > 10 {
-		t.Errorf("loudness after 30 packets without voice: %d", v)
+	if v := l.value(); v > 5 {
+		t.Errorf("loudness after 3 s without voice: %d", v)
 	}
 }
 
