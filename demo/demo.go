@@ -165,7 +165,16 @@ func write(ctx context.Context, q db.Querier, p plan, year, phc string, now time
 	if err := w.notices(ctx, now); err != nil { // notices.go
 		return st, err
 	}
+	if err := w.library(ctx, now); err != nil { // the CDI (library.go)
+		return st, err
+	}
 	if err := w.grades(ctx, yearID, now); err != nil { // a term of grades (grades.go)
+		return st, err
+	}
+	if err := w.absences(ctx, directory.YearFor(year, true).StartsOn, now); err != nil { // absences.go
+		return st, err
+	}
+	if err := w.internships(ctx, now); err != nil { // offers and applications of 3e (internships.go)
 		return st, err
 	}
 	return st, w.setPassword(ctx, phc, now)

@@ -86,6 +86,30 @@ const (
 	// pupil).
 	Homework     Resource = "homework"
 	HomeworkDone Resource = "homework_done"
+	// Internships of 3e pupils (ent/internships, docs/internships.md).
+	// InternshipOffer is the bank of offers of a school (target: the school
+	// and the offer's author) and its address book; InternshipApplication a
+	// pupil's application (target: the school, the pupil, their 3e class):
+	// create is applying, update recording the company's answer (read,
+	// accepted, refused) on its behalf, delete withdrawing it (it is kept,
+	// marked withdrawn). InternshipFollowUp is the table of a class's
+	// placements (target: the class).
+	InternshipOffer       Resource = "internship_offer"
+	InternshipApplication Resource = "internship_application"
+	InternshipFollowUp    Resource = "internship_followup"
+	// LibraryBook is the catalogue of a school's CDI (ent/library, target:
+	// the school); writing it (and managing loans) is narrowed by package
+	// library to the documentaliste among the staff. LibraryLoan is a
+	// person's loans and reservations (target: the school and the person).
+	LibraryBook Resource = "library_book"
+	LibraryLoan Resource = "library_loan"
+	// Absence is a pupil's absence or lateness record (ent/absences,
+	// docs/absences.md; target: the school, the pupil and the record's
+	// class); AbsenceJustification is the family's justification of it
+	// (create: the parent; update: the decision of the vie scolaire).
+	// Staff rights are further narrowed to the vie scolaire (package web).
+	Absence              Resource = "absence"
+	AbsenceJustification Resource = "absence_justification"
 )
 
 // Rule is one row of the policy table: for a resource and action, the scope
@@ -220,6 +244,51 @@ var Policy = []Rule{
 	{Homework, Delete, map[Profile]Scope{Teacher: Taught}},
 	{HomeworkDone, Read, map[Profile]Scope{Pupil: Self, Parent: Family}},
 	{HomeworkDone, Update, map[Profile]Scope{Pupil: Self}},
+
+	// Internships (docs/internships.md): pupils and the school's adults see
+	// the offers of their school, parents do not (they follow their
+	// children's applications). The vie scolaire and the direction manage
+	// the offers; teachers propose some and change or remove their own. A
+	// 3e pupil applies and withdraws (checked by package internships: only
+	// 3e pupils); the teachers of the pupil's class, the school's staff and
+	// direction record the company's answer and follow the classes.
+	{InternshipOffer, Read, map[Profile]Scope{Pupil: School, Teacher: School, Staff: School, Head: School, Admin: All}},
+	{InternshipOffer, Create, map[Profile]Scope{Teacher: School, Staff: School, Head: School, Admin: All}},
+	{InternshipOffer, Update, map[Profile]Scope{Teacher: Self, Staff: School, Head: School, Admin: All}},
+	{InternshipOffer, Delete, map[Profile]Scope{Teacher: Self, Staff: School, Head: School, Admin: All}},
+	{InternshipApplication, Read, map[Profile]Scope{Pupil: Self, Parent: Family, Teacher: Taught, Staff: School, Head: School, Admin: All}},
+	{InternshipApplication, Create, map[Profile]Scope{Pupil: Self}},
+	{InternshipApplication, Update, map[Profile]Scope{Teacher: Taught, Staff: School, Head: School, Admin: All}},
+	{InternshipApplication, Delete, map[Profile]Scope{Pupil: Self}},
+	{InternshipFollowUp, Read, map[Profile]Scope{Teacher: Taught, Staff: School, Head: School, Admin: All}},
+
+	// Library (CDI, docs/library.md): everyone of a school reads its
+	// catalogue; the documentaliste (staff, narrowed by package library to
+	// the CDI function) and the direction keep it and manage loans (update:
+	// lend, return, due dates, reminders). Pupils, teachers and staff
+	// reserve for themselves and cancel their own reservations; parents see
+	// their children's loans.
+	{LibraryBook, Read, map[Profile]Scope{Pupil: School, Parent: School, Teacher: School, Staff: School, Head: School, Admin: All}},
+	{LibraryBook, Create, map[Profile]Scope{Staff: School, Head: School, Admin: All}},
+	{LibraryBook, Update, map[Profile]Scope{Staff: School, Head: School, Admin: All}},
+	{LibraryBook, Delete, map[Profile]Scope{Staff: School, Head: School, Admin: All}},
+	{LibraryLoan, Read, map[Profile]Scope{Pupil: Self, Parent: Family, Teacher: Self, Staff: School, Head: School, Admin: All}},
+	{LibraryLoan, Create, map[Profile]Scope{Pupil: Self, Teacher: Self, Staff: Self, Head: Self}},
+	{LibraryLoan, Update, map[Profile]Scope{Staff: School, Head: School, Admin: All}},
+	{LibraryLoan, Delete, map[Profile]Scope{Pupil: Self, Teacher: Self, Staff: School, Head: School, Admin: All}},
+
+	// Absences and lateness (docs/absences.md): teachers take the roll of
+	// the classes they teach this year and read those classes' records; a
+	// pupil reads their own, a parent their children's and justifies them;
+	// the school's vie scolaire and direction manage all of the school
+	// (create, edit, delete, decide on justifications); the ENT
+	// administrator reads.
+	{Absence, Read, map[Profile]Scope{Pupil: Self, Parent: Family, Teacher: Taught, Staff: School, Head: School, Admin: All}},
+	{Absence, Create, map[Profile]Scope{Teacher: Taught, Staff: School, Head: School}},
+	{Absence, Update, map[Profile]Scope{Teacher: Taught, Staff: School, Head: School}},
+	{Absence, Delete, map[Profile]Scope{Staff: School, Head: School}},
+	{AbsenceJustification, Create, map[Profile]Scope{Parent: Family}},
+	{AbsenceJustification, Update, map[Profile]Scope{Staff: School, Head: School}},
 }
 
 type ruleKey struct {

@@ -10,7 +10,7 @@ import (
 
 // resources lists every resource the policy knows. A module that adds a
 // resource to Policy adds it here and its rows to wantPolicy.
-var resources = []Resource{Structure, Class, Person, Guardianship, Import, Activation, Account, Live, File, Assignment, Quota, Timetable, HelpRequest, Evaluation, Grade, Notice, NoticeAck, Homework, HomeworkDone}
+var resources = []Resource{Structure, Class, Person, Guardianship, Import, Activation, Account, Live, File, Assignment, Quota, Timetable, HelpRequest, Evaluation, Grade, Notice, NoticeAck, Homework, HomeworkDone, InternshipOffer, InternshipApplication, InternshipFollowUp, LibraryBook, LibraryLoan, Absence, AbsenceJustification}
 
 // wantPolicy is the whole matrix, written out by hand so that a change to
 // Policy must be made twice, on purpose. Every resource × action is listed,
@@ -121,6 +121,34 @@ homework_done read    self    family  -           -          -          -
 homework_done create  -       -       -           -          -          -
 homework_done update  self    -       -           -          -          -
 homework_done delete  -       -       -           -          -          -
+internship_offer        read    school  -       school      school     school     all
+internship_offer        create  -       -       school      school     school     all
+internship_offer        update  -       -       self        school     school     all
+internship_offer        delete  -       -       self        school     school     all
+internship_application  read    self    family  taught      school     school     all
+internship_application  create  self    -       -           -          -          -
+internship_application  update  -       -       taught      school     school     all
+internship_application  delete  self    -       -           -          -          -
+internship_followup     read    -       -       taught      school     school     all
+internship_followup     create  -       -       -           -          -          -
+internship_followup     update  -       -       -           -          -          -
+internship_followup     delete  -       -       -           -          -          -
+library_book  read    school  school  school      school     school     all
+library_book  create  -       -       -           school     school     all
+library_book  update  -       -       -           school     school     all
+library_book  delete  -       -       -           school     school     all
+library_loan  read    self    family  self        school     school     all
+library_loan  create  self    -       self        self       self       -
+library_loan  update  -       -       -           school     school     all
+library_loan  delete  self    -       self        school     school     all
+absence       read    self    family  taught      school     school     all
+absence       create  -       -       taught      school     school     -
+absence       update  -       -       taught      school     school     -
+absence       delete  -       -       -           school     school     -
+absence_justification read    -       -       -           -          -          -
+absence_justification create  -       family  -           -          -          -
+absence_justification update  -       -       -           school     school     -
+absence_justification delete  -       -       -           -          -          -
 `
 
 func parseScope(t *testing.T, s string) Scope {
@@ -379,6 +407,16 @@ func TestCanByScope(t *testing.T) {
 		{"homework_done: parent sees child's ticks", parentLea, HomeworkDone, Read, personLea, true},
 		{"homework_done: parent sees a classmate's ticks", parentLea, HomeworkDone, Read, personTom, false},
 		{"homework_done: parent cannot tick", parentLea, HomeworkDone, Update, personLea, false},
+		{"library_book: pupil reads own school's catalogue", pupilLea, LibraryBook, Read, Target{Structure: college}, true},
+		{"library_book: pupil does not read another school's", pupilLea, LibraryBook, Read, Target{Structure: lycee}, false},
+		{"library_book: pupil cannot catalogue", pupilLea, LibraryBook, Create, Target{Structure: college}, false},
+		{"library_loan: pupil reserves for herself", pupilLea, LibraryLoan, Create, Target{Structure: college, Person: lea}, true},
+		{"library_loan: pupil does not reserve for a classmate", pupilLea, LibraryLoan, Create, personTom, false},
+		{"library_loan: pupil does not see a classmate's loans", pupilLea, LibraryLoan, Read, personTom, false},
+		{"library_loan: parent sees child's loans", parentLea, LibraryLoan, Read, personLea, true},
+		{"library_loan: parent does not reserve", parentLea, LibraryLoan, Create, personLea, false},
+		{"library_loan: head manages loans of the school", head, LibraryLoan, Update, personLea, true},
+		{"library_loan: head does not manage another school's", head, LibraryLoan, Update, Target{Structure: lycee, Person: lea}, false},
 
 		// Notices: teachers publish to the classes they teach, authors
 		// change their own (Self), the direction any of the school's;

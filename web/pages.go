@@ -284,24 +284,25 @@ func tilesFor(p identity.Profile) []tile {
 	docs := tile{"Documents", "Mes documents et ceux de la classe", "/documents", false}
 	homework := tile{"Cahier de textes", "Travail à faire et séances", "/cahier-de-textes", false}
 	grades := tile{"Notes", "Évaluations et moyennes", "/notes", false}
-	absences := tile{"Vie scolaire", "Absences et retards", "", true}
+	absences := tile{"Vie scolaire", "Absences et retards", "/vie-scolaire", false}
 	timetable := tile{"Emploi du temps", "La semaine de cours", "/emploi-du-temps", false}
 	notices := tile{"Actualités", "Informations de l'établissement", "/actualites", false}
-	cdi := tile{"CDI", "Catalogue et réservations", "", true}
+	cdi := tile{"CDI", "Catalogue et réservations", "/cdi", false}
 	media := tile{"Ressources", "Pix, Lumni et autres ressources", "/ressources", false}
+	stages := tile{"Stages", "Décroche ton stage : offres et candidatures de 3e", "/stages", false} // kept for 3e only (internshipTile)
 	help := tile{"Aide", "Assistance et questions fréquentes", "/aide", false}
 	account := tile{"Mon compte", "Mot de passe et connexions", "/compte", false}
 	switch p {
 	case identity.Pupil:
-		return []tile{live, timetable, homework, grades, msg, docs, notices, cdi, media, account, help}
+		return []tile{live, timetable, homework, grades, msg, docs, notices, cdi, media, stages, account, help}
 	case identity.Parent:
 		return []tile{homework, grades, absences, timetable, msg, notices,
 			{"Téléservices", "Bourses, inscriptions au lycée", "/teleservices", false},
-			{"Rendez-vous", "Réunions parents-professeurs", "", true}, account, help}
+			{"Rendez-vous", "Réunions parents-professeurs", "", true}, stages, account, help}
 	case identity.Teacher:
-		return []tile{live, timetable, homework, grades, absences, msg, docs, notices, cdi, media, account, help}
+		return []tile{live, timetable, homework, grades, absences, msg, docs, notices, cdi, media, stages, account, help}
 	default:
-		return []tile{msg, absences, notices, docs, timetable, grades, cdi, account, help}
+		return []tile{msg, absences, notices, docs, timetable, grades, cdi, stages, account, help}
 	}
 }
 
@@ -361,6 +362,8 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Tiles = s.noticeTile(ctx, u, d.Tiles) // notices_pages.go
+	// The Stages tile only for those in 3e (internships_pages.go).
+	d.Tiles = s.internshipTile(ctx, u, d.Tiles)
 	s.render(w, r, http.StatusOK, "home", view{Title: "Accueil", Data: d})
 }
 

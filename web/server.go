@@ -188,6 +188,9 @@ func (s *Server) Handler() http.Handler {
 			s.homeworkAPI(r) // homework.go
 			s.helpAPI(r)
 			s.resourcesAPI(r)
+			s.absencesAPI(r)     // absences.go
+			s.libraryAPI(r)      // library.go
+			s.internshipsAPI(r)  // internships.go
 			s.chatLoadtestAPI(r) // demo servers only (loadtest_chat.go)
 		})
 	})
@@ -220,6 +223,9 @@ func (s *Server) Handler() http.Handler {
 		s.homeworkPages(r) // homework_pages.go
 		s.helpAdminPages(r)
 		s.resourcePages(r)
+		s.absencesPages(r)   // absences_pages.go
+		s.libraryPages(r)    // library_pages.go
+		s.internshipPages(r) // internships_pages.go
 	})
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
