@@ -279,21 +279,28 @@ func (s *Server) gradesClassView(r *http.Request, cs classSubject, t directory.T
 	return view{Title: "Notes — " + cs.Class.Name + " — " + cs.Subject.Name, Data: d}, nil
 }
 
-func (s *Server) gradesClassPage(w http.ResponseWriter, r *http.Request) {
+// classTermPage reads the class and subject of the URL (readable by the
+// user) and the term asked (?trimestre=, default the current one); it
+// answers 404 or the failure itself and returns ok false.
+func (s *Server) classTermPage(w http.ResponseWriter, r *http.Request) (cs classSubject, t directory.Term, ts []directory.Term, ok bool) {
 	ctx := r.Context()
 	cs, err := s.reachClassSubject(ctx, currentUser(r), pathID(r, "class"), pathID(r, "subject"), identity.Read)
+	if err == nil {
+		_, ts, err = s.gradeYear(ctx)
+	}
 	if err != nil {
 		s.gradesPageFail(w, r, err)
-		return
+		return cs, t, ts, false
 	}
-	_, ts, err := s.gradeYear(ctx)
-	if err != nil {
-		s.gradesPageFail(w, r, err)
-		return
-	}
-	t, ok := gradeTerm(r, "trimestre", ts)
-	if !ok {
+	if t, ok = gradeTerm(r, "trimestre", ts); !ok {
 		s.notFound(w, r)
+	}
+	return cs, t, ts, ok
+}
+
+func (s *Server) gradesClassPage(w http.ResponseWriter, r *http.Request) {
+	cs, t, ts, ok := s.classTermPage(w, r)
+	if !ok {
 		return
 	}
 	v, err := s.gradesClassView(r, cs, t, ts, gradesForm{Date: gradeToday(), Scale: "20", Coef: "1"})
@@ -308,20 +315,8 @@ func (s *Server) gradesClassPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) gradesCSV(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	cs, err := s.reachClassSubject(ctx, currentUser(r), pathID(r, "class"), pathID(r, "subject"), identity.Read)
-	if err != nil {
-		s.gradesPageFail(w, r, err)
-		return
-	}
-	_, ts, err := s.gradeYear(ctx)
-	if err != nil {
-		s.gradesPageFail(w, r, err)
-		return
-	}
-	t, ok := gradeTerm(r, "trimestre", ts)
+	cs, t, _, ok := s.classTermPage(w, r)
 	if !ok {
-		s.notFound(w, r)
 		return
 	}
 	s.writeGradeCSV(w, r, cs, t)
