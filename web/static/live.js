@@ -67,6 +67,7 @@ function start(root) {
   const floor = new Set(); // users this page gave the floor to
   let hands = [];
   let speaker = ''; // the user speaking now (the server's speaker event)
+  const spoken = new Set(); // everyone named speaking so far (tests)
   let lobby = [];
 
   function setStatus(text) { status.textContent = text; }
@@ -241,8 +242,8 @@ function start(root) {
         // The active speaker: named in the list ("parle") and outlined on
         // their camera tile: a word, not a colour alone.
         speaker = m.user || '';
-        render();
-        markSpeaker();
+        if (speaker) spoken.add(speaker);
+        markSpeaker(); // in place: a full render would replace the buttons under the user's pointer
         break;
       case 'layers':
         // Which layers of our camera someone watches: the others stop
@@ -465,8 +466,15 @@ function start(root) {
     render();
   }
 
-  // markSpeaker outlines the camera tile of whoever speaks.
+  // markSpeaker names whoever speaks in the participant list and outlines
+  // their camera tile, changing only text and classes.
   function markSpeaker() {
+    for (const li of peopleList.querySelectorAll('li[data-user]')) {
+      const on = !!speaker && li.dataset.user === speaker;
+      li.classList.toggle('speaking', on);
+      const name = li.querySelector('.live-name');
+      if (name && name.dataset.base !== undefined) name.textContent = name.dataset.base + (on ? ' — parle' : '');
+    }
     for (const fig of videos.querySelectorAll('figure[data-track]')) {
       const info = tracks.get(fig.dataset.track);
       const on = !!speaker && !!info && info.user === speaker && info.source === 'camera';
@@ -644,8 +652,9 @@ function start(root) {
       li.dataset.user = p.user;
       const name = document.createElement('span');
       name.className = 'live-name';
-      name.textContent = p.name + (p.role === 'moderator' ? ' (enseignant)' : '') + (p.user === me ? ' — vous' : '') +
-        (floor.has(p.user) ? ' — a la parole' : '') + (p.user === speaker ? ' — parle' : '');
+      name.dataset.base = p.name + (p.role === 'moderator' ? ' (enseignant)' : '') + (p.user === me ? ' — vous' : '') +
+        (floor.has(p.user) ? ' — a la parole' : '');
+      name.textContent = name.dataset.base + (p.user === speaker ? ' — parle' : '');
       li.classList.toggle('speaking', p.user === speaker);
       li.append(name);
       if (moderator && connected && p.user !== me && p.role !== 'moderator') {
@@ -934,6 +943,8 @@ function start(root) {
     blip() { pc?.close(); ws?.close(); },
     // speaker: the user the server names as speaking now ('': nobody).
     speaker() { return speaker; },
+    // spoken: everyone the server named as speaking since the page opened.
+    spoken() { return [...spoken]; },
     // restartIce asks for an ICE restart now, as a disconnection would.
     restartIce() { send({ type: 'ice_restart' }); },
     // iceState: the PeerConnection's state and the server's ICE ufrag.
