@@ -203,7 +203,9 @@ func TestBrowserDocumentsDirect(t *testing.T) {
 	err = chromedp.Do(teacher,
 		browsertest.WaitText("h1", "Mes documents"),
 		chromedp.SetUploadFiles(chromedp.ID("fichiers"), []string{bigPath}),
-		browsertest.WaitText("[data-testid=files]", bigName),
+		// The page reloads when the upload is done: wait in JS, which
+		// outlives the nodes of the page before.
+		waitTrue(fmt.Sprintf(`(document.querySelector('[data-testid=files]')?.textContent || '').includes(%q)`, bigName)),
 	)
 	if err != nil {
 		browsertest.Screenshot(t, teacher, "documents-direct")
