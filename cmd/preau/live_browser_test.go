@@ -231,7 +231,7 @@ func TestBrowserLive(t *testing.T) {
 	before := s.inbound(teacher, "audio")
 	s.step(teacher, "teacher", "give the floor from the queue",
 		browsertest.WaitText("#live-hands li", name),
-		chromedp.Click(chromedp.Search(`//ol[@id="live-hands"]/li[contains(., "`+name+`")]//button[normalize-space()="Donner la parole"]`)),
+		browsertest.ClickXPath(`//ol[@id="live-hands"]/li[contains(., "`+name+`")]//button[normalize-space()="Donner la parole"]`),
 	)
 	s.step(pupil, "pupil", "get the floor",
 		browsertest.WaitText("#live-floor", "Vous avez la parole : votre micro est ouvert"),
@@ -246,7 +246,7 @@ func TestBrowserLive(t *testing.T) {
 	// Take the floor back: the pupil's microphone stops, and so does the
 	// audio the teacher receives.
 	s.step(teacher, "teacher", "take the floor back",
-		chromedp.Click(chromedp.Search(`//ul[@id="live-people"]/li[contains(., "`+name+`")]//button[normalize-space()="Reprendre la parole"]`)),
+		browsertest.ClickXPath(`//ul[@id="live-people"]/li[contains(., "`+name+`")]//button[normalize-space()="Reprendre la parole"]`),
 	)
 	s.step(pupil, "pupil", "lose the floor", waitTrue(
 		`document.getElementById('live-floor').offsetParent === null`)) // hidden, not only flagged
@@ -308,7 +308,7 @@ func TestBrowserLiveControls(t *testing.T) {
 	s.step(cpe, "cpe", "wait", browsertest.WaitText("#live-status", "Salle d'attente"))
 	s.step(teacher, "teacher", "admit the CPE",
 		browsertest.WaitText("#live-lobby", cpeName),
-		chromedp.Click(chromedp.Search(`//ul[@id="live-lobby"]/li[contains(., "`+cpeName+`")]//button[normalize-space()="Admettre"]`)),
+		browsertest.ClickXPath(`//ul[@id="live-lobby"]/li[contains(., "`+cpeName+`")]//button[normalize-space()="Admettre"]`),
 		browsertest.WaitText("#live-people", cpeName),
 		browsertest.WaitText("#live-attendance", cpeName),
 	)
@@ -331,14 +331,14 @@ func TestBrowserLiveControls(t *testing.T) {
 		browsertest.WaitText("#live-status", "Salle d'attente"))
 	s.step(teacher, "teacher", "refuse the pupil",
 		browsertest.WaitText("#live-lobby", pupilName),
-		chromedp.Click(chromedp.Search(`//ul[@id="live-lobby"]/li[contains(., "`+pupilName+`")]//button[normalize-space()="Refuser"]`)),
+		browsertest.ClickXPath(`//ul[@id="live-lobby"]/li[contains(., "`+pupilName+`")]//button[normalize-space()="Refuser"]`),
 	)
 	s.step(pupil, "pupil", "be refused", browsertest.WaitText("#live-status", "pas accepté votre entrée"))
 
 	// Remove the CPE (the page asks for confirmation first).
 	s.step(teacher, "teacher", "remove the CPE",
 		waitTrue(`(window.confirm = () => true, true)`),
-		chromedp.Click(chromedp.Search(`//ul[@id="live-people"]/li[contains(., "`+cpeName+`")]//button[normalize-space()="Retirer"]`)),
+		browsertest.ClickXPath(`//ul[@id="live-people"]/li[contains(., "`+cpeName+`")]//button[normalize-space()="Retirer"]`),
 		waitTrue(`!document.getElementById('live-people').textContent.includes(`+"`"+cpeName+"`"+`)`),
 	)
 	s.step(cpe, "cpe", "be removed", browsertest.WaitText("#live-status", "Vous avez été retiré"))

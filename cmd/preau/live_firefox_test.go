@@ -177,7 +177,7 @@ func TestFirefoxLive(t *testing.T) {
 	before := s.inbound(teacher, "video")
 	s.step(teacher, "teacher", "give the floor with video from the queue",
 		browsertest.WaitText("#live-hands li", pupilName),
-		chromedp.Click(chromedp.Search(`//ol[@id="live-hands"]/li[contains(., "`+pupilName+`")]//button[normalize-space()="Avec vidéo"]`)),
+		browsertest.ClickXPath(`//ol[@id="live-hands"]/li[contains(., "`+pupilName+`")]//button[normalize-space()="Avec vidéo"]`),
 	)
 	rep = ff.Wait("the floor and the camera's layers", 20*time.Second, func(r browsertest.FirefoxReport) bool {
 		v := decodeFirefox(t, r)

@@ -60,6 +60,26 @@ setTimeout(() => { throw new Error("exception non rattrapée"); });`)
 		fmt.Fprint(w, `const s = await navigator.mediaDevices.getUserMedia({video: true, audio: true});
 document.getElementById("status").textContent = s.getTracks().map(t => t.kind).sort().join(",");`)
 	})
+	// A list redrawn every 5 ms, as the live page redraws its participants.
+	mux.HandleFunc("GET /redraw", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, page(`<p id="status">…</p><ul id="people"></ul><script type="module" src="/redraw.js"></script>`))
+	})
+	mux.HandleFunc("GET /redraw.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		fmt.Fprint(w, `const ul = document.getElementById("people");
+const draw = () => {
+	ul.replaceChildren();
+	for (const name of ["Ada", "Alan"]) {
+		const li = document.createElement("li"), b = document.createElement("button");
+		b.textContent = "Retirer";
+		b.onclick = () => { document.getElementById("status").textContent = name + " retiré"; };
+		li.append(name + " ", b);
+		ul.append(li);
+	}
+};
+draw();
+setInterval(draw, 5);`)
+	})
 	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: "user", Value: r.FormValue("user"), Path: "/", HttpOnly: true})
 		http.Redirect(w, r, "/whoami", http.StatusSeeOther)
@@ -94,6 +114,20 @@ func TestBrowser(t *testing.T) {
 		)
 		if err != nil {
 			browsertest.Screenshot(t, ctx, "form")
+			t.Fatal(err)
+		}
+		browsertest.NoJSErrors(t, ctx)
+	})
+
+	t.Run("click in a list redrawn all the time", func(t *testing.T) {
+		t.Parallel()
+		ctx := b.NewPage(t)
+		err := chromedp.Do(ctx,
+			chromedp.Navigate(srv.URL+"/redraw"),
+			browsertest.ClickXPath(`//ul[@id="people"]/li[contains(., "Alan")]//button[normalize-space()="Retirer"]`),
+			browsertest.WaitText("#status", "Alan retiré"),
+		)
+		if err != nil {
 			t.Fatal(err)
 		}
 		browsertest.NoJSErrors(t, ctx)

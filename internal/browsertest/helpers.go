@@ -113,3 +113,31 @@ func clip(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// ClickXPath returns an action that waits until an element matches the XPath
+// expression and clicks it, finding and clicking in one evaluation in the
+// page. Unlike chromedp.Click(chromedp.Search(...)), which finds the node and
+// then clicks it in two round trips, it cannot fail with "Could not find node
+// with given id" when a list is redrawn in between (the live page redraws its
+// participant, hand and lobby lists on every room event).
+func ClickXPath(xpath string) chromedp.Action[chromedp.Void] {
+	x, _ := json.Marshal(xpath) // a JSON string is a JS string literal
+	js := `(() => { const el = document.evaluate(` + string(x) + `, document, null,` +
+		` XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;` +
+		` if (!el) return false; el.click(); return true; })()`
+	return func(ctx context.Context, tgt *chromedp.Target) (chromedp.Void, error) {
+		var lastErr error
+		for {
+			ok, err := chromedp.Evaluate[bool](js)(ctx, tgt)
+			if err == nil && ok {
+				return chromedp.Void{}, nil
+			}
+			lastErr = err
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, fmt.Errorf("click %s: %w (last error %v)", xpath, ctx.Err(), lastErr)
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+}
