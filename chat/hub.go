@@ -155,6 +155,9 @@ type Hub struct {
 	// connection authenticated before that but registered after is
 	// refused too. Entries are dropped after revokedMemory.
 	revoked map[int64]time.Time
+	// onRevoke is told of every revocation, this node's and others'
+	// (guarded by mu; OnRevoke).
+	onRevoke func(userID int64)
 
 	// Quiet hours (quiet.go): connections holding frames.
 	heldMu  sync.Mutex

@@ -119,6 +119,7 @@ func (h *Hub) applyRights(kind byte, user, conv int64) {
 		}
 		h.revoked[user] = now
 	}
+	onRevoke := h.onRevoke
 	var cs []*client
 	for c := range h.clients {
 		if c.user == user {
@@ -134,6 +135,19 @@ func (h *Hub) applyRights(kind byte, user, conv int64) {
 			c.drop(conv)
 		}
 	}
+	if kind == rightsRevoke && onRevoke != nil {
+		onRevoke(user)
+	}
+}
+
+// OnRevoke sets f to be called with the user of every revocation, made on
+// this node or received from another, after the user's chat connections
+// here were closed: the live rooms end the user's connections with it. f
+// must not block for long (it runs on the rights loop for others' events).
+func (h *Hub) OnRevoke(f func(userID int64)) {
+	h.mu.Lock()
+	h.onRevoke = f
+	h.mu.Unlock()
 }
 
 // Revoke ends every connection of the user, on every node, within the

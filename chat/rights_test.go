@@ -129,12 +129,26 @@ func rightsChange(t *testing.T, kit brokerKit, d *db.DB) {
 		b.expect(TypeError)
 	}
 
-	// A's account is disabled on node 1: A's connection on node 2 closes.
+	// A's account is disabled on node 1: A's connection on node 2 closes,
+	// and both nodes' OnRevoke hooks (the live rooms) are told.
+	told1, told2 := make(chan int64, 4), make(chan int64, 4)
+	h1.OnRevoke(func(u int64) { told1 <- u })
+	h2.OnRevoke(func(u int64) { told2 <- u })
 	a2 := connect(t, url1, f.pupilA)
 	h1.Revoke(ctx, f.pupilA)
 	for i, c := range []*wsClient{a, a2} {
 		if err := c.closedWithin(rightsDelay); closeStatus(err) != StatusRevoked {
 			t.Fatalf("revoked connection %d closed with %v", i, err)
+		}
+	}
+	for i, told := range []chan int64{told1, told2} {
+		select {
+		case u := <-told:
+			if u != f.pupilA {
+				t.Errorf("node %d's OnRevoke got user %d, want %d", i+1, u, f.pupilA)
+			}
+		case <-time.After(rightsDelay):
+			t.Errorf("node %d's OnRevoke not called within %v", i+1, rightsDelay)
 		}
 	}
 	teacher.send(conv.ID, "t2", "Toujours là")

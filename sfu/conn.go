@@ -36,6 +36,7 @@ var frenchMessages = map[string]string{
 	"replaced":      "Vous avez rejoint la salle depuis un autre appareil.",
 	"denied":        "L'enseignant n'a pas accepté votre entrée dans la salle.",
 	"internal":      "Erreur interne du serveur.",
+	"revoked":       "Session terminée : reconnectez-vous.",
 }
 
 func errorEvent(code string) Event {

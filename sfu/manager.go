@@ -226,6 +226,37 @@ func (m *Manager) Rooms() int {
 	return len(m.rooms)
 }
 
+// Disconnect ends every connection of user in every room of this node, the
+// waiting rooms included, with the error "revoked": the account was
+// disabled or its session ended. It returns how many it ended. Rejoining
+// needs a new grant, which needs a valid session, and the socket's session
+// is checked again at join (Config.SessionUser).
+func (m *Manager) Disconnect(user string) int {
+	m.mu.Lock()
+	rooms := make([]*Room, 0, len(m.rooms))
+	for _, r := range m.rooms {
+		rooms = append(rooms, r)
+	}
+	m.mu.Unlock()
+	n := 0
+	for _, r := range rooms {
+		r.mu.Lock()
+		ps := make([]*Participant, 0, 2)
+		if p := r.participants[user]; p != nil {
+			ps = append(ps, p)
+		}
+		if p := r.waiting[user]; p != nil {
+			ps = append(ps, p)
+		}
+		r.mu.Unlock()
+		for _, p := range ps {
+			p.fail("revoked")
+			n++
+		}
+	}
+	return n
+}
+
 func (m *Manager) forget(r *Room) {
 	m.mu.Lock()
 	if m.rooms[r.id] == r {

@@ -229,6 +229,13 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 	}
 	closeLive := sync.OnceValue(live.Manager.Close)
 	defer closeLive() // on an early return; a clean shutdown closes it below
+	// An account disabled or a session ended, on any node, also ends the
+	// user's live connections here (their pages rejoin with a session that
+	// is still valid, if any). Off the rights loop: closing a
+	// PeerConnection may take a moment.
+	hub.OnRevoke(func(user int64) {
+		go live.Manager.Disconnect(strconv.FormatInt(user, 10))
+	})
 
 	site, err := web.New(web.Config{TrustedProxies: proxies, Demo: cfg.Demo, DemoPassword: cfg.DemoPassword, Live: live,
 		Chat: store, ChatHub: hub, Files: filesSvc}, log, d, authSvc, checks...)

@@ -1,0 +1,47 @@
+package sfu
+
+import (
+	"testing"
+	"time"
+)
+
+// TestDisconnect: an account disabled or a session ended (chat's Hub.OnRevoke
+// calls Manager.Disconnect) ends the user's connections in every room of the
+// node, the waiting room included, with "revoked"; the others stay.
+func TestDisconnect(t *testing.T) {
+	ts := newTestServer(t)
+	for _, id := range []string{"cours-a", "cours-b"} {
+		if _, err := ts.m.CreateRoom(id, KindLesson); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts.m.Room("cours-b").SetWaitingRoom(true)
+	teacher := ts.dial(t, "prof", "cours-a", ts.grant(t, "cours-a", "prof", RoleModerator, true, true))
+	teacher.mustEvent(5*time.Second, "joined", isType(TypeJoined))
+	inA := ts.dial(t, "eleve-a", "cours-a", ts.grant(t, "cours-a", "eleve", RoleParticipant, false, false))
+	inA.mustEvent(5*time.Second, "joined", isType(TypeJoined))
+	other := ts.dial(t, "autre", "cours-a", ts.grant(t, "cours-a", "autre", RoleParticipant, false, false))
+	other.mustEvent(5*time.Second, "joined", isType(TypeJoined))
+	waitingB := ts.dial(t, "eleve-b", "cours-b", ts.grant(t, "cours-b", "eleve", RoleParticipant, false, false))
+	waitingB.mustEvent(5*time.Second, "waiting", isType(TypeWaiting))
+
+	if n := ts.m.Disconnect("eleve"); n != 2 {
+		t.Fatalf("Disconnect ended %d connections, want 2 (one in a room, one waiting)", n)
+	}
+	inA.mustEvent(3*time.Second, "revoked", isError("revoked"))
+	waitingB.mustEvent(3*time.Second, "revoked", isError("revoked"))
+	teacher.mustEvent(3*time.Second, "participant_left", func(e Event) bool {
+		return e.Type == TypeParticipantOut && e.Participant != nil && e.Participant.User == "eleve"
+	})
+
+	names := map[string]bool{}
+	for _, p := range ts.m.Room("cours-a").Participants() {
+		names[p.User] = true
+	}
+	if names["eleve"] || !names["prof"] || !names["autre"] {
+		t.Errorf("participants after Disconnect = %v, want prof and autre only", names)
+	}
+	if n := ts.m.Disconnect("eleve"); n != 0 {
+		t.Errorf("second Disconnect ended %d connections, want 0", n)
+	}
+}
