@@ -1,0 +1,201 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"preau/auth"
+)
+
+// revokeWithin is issue 8's promise for fault test 6.
+const revokeWithin = time.Second
+
+// TestNodesRevocation (issue 8, fault test 6): the demo pupil is in a live
+// lesson and in the chat on node B; the administrator disables the account
+// on node A. Within 1 s node B closes the pupil's chat connection (4001)
+// and ends their live connection ("revoked"), the teacher's page sees them
+// leave, and node B refuses the pupil's session.
+func TestNodesRevocation(t *testing.T) {
+	cl := startCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var classID, pupil, teacher, admin int64
+	for _, q := range []struct {
+		sql, arg string
+		v        *int64
+	}{
+		{"SELECT id FROM classes WHERE name = ?", "3e A", &classID},
+		{"SELECT id FROM users WHERE login = ?", "eleve.demo", &pupil},
+		{"SELECT id FROM users WHERE login = ?", "prof.demo", &teacher},
+		{"SELECT id FROM users WHERE login = ?", "admin.demo", &admin},
+	} {
+		if err := cl.d.QueryRow(ctx, q.sql, q.arg).Scan(q.v); err != nil {
+			t.Fatalf("%s %q: %v", q.sql, q.arg, err)
+		}
+	}
+	sessions := auth.NewSessions(cl.d)
+	cookie := func(user int64) string {
+		token, err := sessions.Create(ctx, cl.d, user, "preau fault test", "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "preau_session=" + token
+	}
+	pupilCookie, teacherCookie, adminCookie := cookie(pupil), cookie(teacher), cookie(admin)
+	call := func(base, cookie, method, path, body string, v any) int {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, method, base+path, strings.NewReader(body))
+		req.Header.Set("Cookie", cookie)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		defer resp.Body.Close()
+		if v != nil && resp.StatusCode < 300 {
+			if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+				t.Fatalf("%s %s: %v", method, path, err)
+			}
+		}
+		return resp.StatusCode
+	}
+
+	// The lesson on node B; teacher and pupil join there.
+	var lesson struct{ Room string }
+	if code := call(cl.b.url, teacherCookie, "POST", "/api/v1/live/lessons", fmt.Sprintf(`{"class_id":%d}`, classID), &lesson); code != http.StatusCreated {
+		t.Fatalf("start the lesson on B: %d", code)
+	}
+	type event struct {
+		Type        string `json:"type"`
+		Code        string `json:"code"`
+		Participant *struct {
+			User string `json:"user"`
+		} `json:"participant"`
+	}
+	events := func(name, cookie string) <-chan event {
+		var grant struct{ Room, Grant string }
+		if code := call(cl.b.url, cookie, "POST", "/api/v1/live/rooms/"+lesson.Room+"/grant", "", &grant); code != http.StatusOK {
+			t.Fatalf("%s's grant: %d", name, code)
+		}
+		ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(cl.b.url, "http")+"/live/ws",
+			&websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {cookie}}})
+		if err != nil {
+			t.Fatalf("%s: dial /live/ws: %v", name, err)
+		}
+		t.Cleanup(func() { ws.CloseNow() })
+		b, _ := json.Marshal(map[string]any{"v": 1, "type": "join", "room": grant.Room, "grant": grant.Grant})
+		if err := ws.Write(ctx, websocket.MessageText, b); err != nil {
+			t.Fatal(err)
+		}
+		ch := make(chan event, 64)
+		go func() {
+			defer close(ch)
+			for {
+				_, b, err := ws.Read(ctx)
+				if err != nil {
+					return
+				}
+				var e event
+				if json.Unmarshal(b, &e) == nil {
+					select {
+					case ch <- e:
+					default: // the test reads what it waits for; drop the rest
+					}
+				}
+			}
+		}()
+		return ch
+	}
+	waitEvent := func(ch <-chan event, d time.Duration, match func(event) bool) (event, bool) {
+		timeout := time.After(d)
+		for {
+			select {
+			case e, ok := <-ch:
+				if !ok {
+					return event{Type: "closed"}, match(event{Type: "closed"})
+				}
+				if match(e) {
+					return e, true
+				}
+			case <-timeout:
+				return event{}, false
+			}
+		}
+	}
+	teacherLive := events("teacher", teacherCookie)
+	if _, ok := waitEvent(teacherLive, 10*time.Second, func(e event) bool { return e.Type == "joined" }); !ok {
+		t.Fatal("the teacher did not join")
+	}
+	pupilLive := events("pupil", pupilCookie)
+	if _, ok := waitEvent(pupilLive, 10*time.Second, func(e event) bool { return e.Type == "joined" }); !ok {
+		t.Fatal("the pupil did not join")
+	}
+	pupilID := fmt.Sprint(pupil)
+	if _, ok := waitEvent(teacherLive, 10*time.Second, func(e event) bool {
+		return e.Type == "participant_joined" && e.Participant != nil && e.Participant.User == pupilID
+	}); !ok {
+		t.Fatal("the teacher did not see the pupil join")
+	}
+
+	// The pupil's chat on node B.
+	chatWS, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(cl.b.url, "http")+"/ws/chat",
+		&websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {pupilCookie}}})
+	if err != nil {
+		t.Fatalf("dial /ws/chat on B: %v", err)
+	}
+	defer chatWS.CloseNow()
+	chatClosed := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := chatWS.Read(ctx); err != nil {
+				chatClosed <- err
+				return
+			}
+		}
+	}()
+	if code := call(cl.b.url, pupilCookie, "GET", "/api/v1/me", "", nil); code != http.StatusOK {
+		t.Fatalf("the pupil's session on B before: %d", code)
+	}
+
+	// Disabled on node A.
+	start := time.Now()
+	if code := call(cl.a.url, adminCookie, "POST", fmt.Sprintf("/api/v1/people/%d/disable", pupil), "", nil); code >= 300 {
+		t.Fatalf("disable on A: %d", code)
+	}
+	answered := time.Since(start)
+
+	select {
+	case err := <-chatClosed:
+		if s := websocket.CloseStatus(err); s != 4001 {
+			t.Errorf("chat on B closed with %v (status %d), want 4001", err, s)
+		}
+	case <-time.After(revokeWithin):
+		t.Errorf("the pupil's chat on B still open %v after the disable", revokeWithin)
+	}
+	chatCut := time.Since(start)
+	e, ok := waitEvent(pupilLive, revokeWithin, func(e event) bool { return e.Type == "error" || e.Type == "closed" })
+	liveCut := time.Since(start)
+	if !ok || e.Code != "revoked" {
+		t.Errorf("the pupil's live connection on B: %+v (found %v), want the error revoked within %v", e, ok, revokeWithin)
+	}
+	if _, ok := waitEvent(teacherLive, revokeWithin, func(e event) bool {
+		return e.Type == "participant_left" && e.Participant != nil && e.Participant.User == pupilID
+	}); !ok {
+		t.Errorf("the teacher did not see the pupil leave within %v", revokeWithin)
+	}
+	teacherSaw := time.Since(start)
+	if code := call(cl.b.url, pupilCookie, "GET", "/api/v1/me", "", nil); code != http.StatusUnauthorized {
+		t.Errorf("the pupil's session on B after: %d, want 401", code)
+	}
+	t.Logf("revocation across nodes: disable answered on A in %v; on B the chat closed after %v, the live connection after %v, the teacher saw the pupil leave after %v",
+		answered.Round(time.Millisecond), chatCut.Round(time.Millisecond), liveCut.Round(time.Millisecond), teacherSaw.Round(time.Millisecond))
+}
