@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -30,7 +29,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/redis/go-redis/v9"
 
 	"preau/auth"
 	"preau/chat"
@@ -159,7 +157,7 @@ func TestNodesRedisOutage(t *testing.T) {
 	waitFor(t, 20*time.Second, "messages across nodes before the outage", func() bool {
 		return recvB[0].upTo.Load() >= 10 && recvB[1].upTo.Load() >= 10
 	})
-	cl.redis.stop()
+	cl.redis.Stop()
 	stopped := time.Now()
 	time.Sleep(500 * time.Millisecond) // what was published before the stop arrives
 	heldB := []int64{recvB[0].count.Load(), recvB[1].count.Load()}
@@ -178,7 +176,7 @@ func TestNodesRedisOutage(t *testing.T) {
 		}
 	}
 	mark := run.maxAcked()
-	cl.redis.start(t)
+	cl.redis.Start(t)
 	restarted := time.Now()
 	waitFor(t, backWithin, "node B's clients catching up", func() bool {
 		return recvB[0].upTo.Load() >= mark && recvB[1].upTo.Load() >= mark
@@ -208,17 +206,34 @@ func TestNodesRedisOutage(t *testing.T) {
 // the demo pupils with a session each.
 type cluster struct {
 	d      *db.DB
-	redis  *redisProc
+	redis  *testsvc.Proc
+	// pg is the private PostgreSQL (clusterOptions.postgres), s3 the
+	// private MinIO (clusterOptions.minio); nil otherwise.
+	pg, s3 *testsvc.Proc
 	a, b   *nodeProc
 	school int64
 	pupils []int64
 	cookie map[int64]string
 }
 
-func startCluster(t *testing.T) *cluster {
+// clusterOptions: postgres runs the nodes on a private PostgreSQL the
+// test may restart (else a fresh schema of the shared one); minio stores
+// files in a private MinIO the test may stop (else on local disk, each
+// node its own).
+type clusterOptions struct{ postgres, minio bool }
+
+func startCluster(t *testing.T) *cluster { return startClusterWith(t, clusterOptions{}) }
+
+func startClusterWith(t *testing.T, o clusterOptions) *cluster {
 	t.Helper()
-	pg := testsvc.PostgresURL(t)
-	rs := startRedisProc(t)
+	var pgProc, s3Proc *testsvc.Proc
+	var pg string
+	if o.postgres {
+		pgProc, pg = testsvc.PostgresProc(t)
+	} else {
+		pg = testsvc.PostgresURL(t)
+	}
+	rs, redisURL := testsvc.RedisProc(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	// Seeded here, before any node starts: no node runs --demo, so two
@@ -233,7 +248,7 @@ func startCluster(t *testing.T) *cluster {
 	if err != nil {
 		t.Fatalf("demo: %v", err)
 	}
-	cl := &cluster{d: d, redis: rs, school: res.Structure.ID, cookie: map[int64]string{}}
+	cl := &cluster{d: d, redis: rs, pg: pgProc, school: res.Structure.ID, cookie: map[int64]string{}}
 	rows, err := d.Query(ctx, `SELECT u.id FROM users u JOIN roles r ON r.user_id = u.id
 		WHERE r.profile = ? AND NOT u.disabled ORDER BY u.id`, string(identity.Pupil))
 	if err != nil {
@@ -263,8 +278,14 @@ func startCluster(t *testing.T) *cluster {
 	for i := range key {
 		key[i] = byte(i)
 	}
-	args := []string{"--database-url", pg, "--redis-url", rs.url(), "--udp-port", "0", "--tcp-port", "-1",
+	args := []string{"--database-url", pg, "--redis-url", redisURL, "--udp-port", "0", "--tcp-port", "-1",
 		"--turn-port", "-1", "--log-level", "warn", "--shutdown-timeout", "3s", "--sfu-key", fmt.Sprintf("%x", key)}
+	if o.minio {
+		var s3URL string
+		s3Proc, s3URL = testsvc.MinIOProc(t)
+		cl.s3 = s3Proc
+		args = append(args, "--storage-url", s3URL)
+	}
 	cl.a = startNode(t, "A", args...)
 	cl.b = startNode(t, "B", args...)
 	return cl
@@ -874,75 +895,7 @@ func (n *nodeProc) logTail() string {
 	return string(b)
 }
 
-// redisProc is a redis-server of the test's own on a free 127.0.0.1 port,
-// so that stopping it disturbs no other Redis on the machine.
-type redisProc struct {
-	bin, dir string
-	port     int
-	cmd      *exec.Cmd
-}
-
-func startRedisProc(t *testing.T) *redisProc {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		testsvc.Missing(t, "redis-server", "not in PATH: "+err.Error())
-	}
-	r := &redisProc{bin: bin, dir: t.TempDir(), port: freePort(t)}
-	r.start(t)
-	t.Cleanup(r.stop)
-	return r
-}
-
-func (r *redisProc) url() string { return "redis://127.0.0.1:" + strconv.Itoa(r.port) + "/0" }
-
-// start runs the server on its port and waits until it answers (5 s).
-func (r *redisProc) start(t *testing.T) {
-	t.Helper()
-	r.cmd = exec.Command(r.bin, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", r.dir)
-	r.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := r.cmd.Start(); err != nil {
-		t.Fatalf("redis-server: %v", err)
-	}
-	opts, _ := redis.ParseURL(r.url())
-	rdb := redis.NewClient(opts)
-	defer rdb.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		err := rdb.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			r.stop()
-			t.Fatalf("redis-server on port %d does not answer: %v", r.port, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// stop kills the server and waits for it.
-func (r *redisProc) stop() {
-	if r.cmd == nil {
-		return
-	}
-	r.cmd.Process.Kill()
-	r.cmd.Wait()
-	r.cmd = nil
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func freePort(t *testing.T) int { return testsvc.FreePort(t) }
 
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
