@@ -37,6 +37,7 @@ var frenchMessages = map[string]string{
 	"denied":        "L'enseignant n'a pas accepté votre entrée dans la salle.",
 	"internal":      "Erreur interne du serveur.",
 	"revoked":       "Session terminée : reconnectez-vous.",
+	"draining":      "Le serveur redémarre : la salle va se fermer dans quelques instants.",
 }
 
 func errorEvent(code string) Event {

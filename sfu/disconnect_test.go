@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -44,4 +45,25 @@ func TestDisconnect(t *testing.T) {
 	if n := ts.m.Disconnect("eleve"); n != 0 {
 		t.Errorf("second Disconnect ended %d connections, want 0", n)
 	}
+}
+
+// TestDrain: once the node drains, no room opens; everyone in a running
+// room is told, and may still join it until it ends.
+func TestDrain(t *testing.T) {
+	ts := newTestServer(t)
+	if _, err := ts.m.CreateRoom("cours-a", KindLesson); err != nil {
+		t.Fatal(err)
+	}
+	teacher := ts.dial(t, "prof", "cours-a", ts.grant(t, "cours-a", "prof", RoleModerator, true, true))
+	teacher.mustEvent(5*time.Second, "joined", isType(TypeJoined))
+	ts.m.Drain()
+	teacher.mustEvent(3*time.Second, "draining", func(e Event) bool { return e.Type == TypeDraining && e.Message != "" })
+	if _, err := ts.m.CreateRoom("cours-b", KindLesson); !errors.Is(err, ErrDraining) {
+		t.Fatalf("CreateRoom while draining: %v, want ErrDraining", err)
+	}
+	late := ts.dial(t, "eleve", "cours-a", ts.grant(t, "cours-a", "eleve", RoleParticipant, false, false))
+	late.mustEvent(5*time.Second, "joined", isType(TypeJoined))
+	ts.m.Drain() // again: nothing more
+	ts.m.Room("cours-a").End()
+	late.mustEvent(3*time.Second, "ended", isType(TypeEnded))
 }

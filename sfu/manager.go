@@ -27,6 +27,9 @@ const (
 // ErrRoomExists is returned by CreateRoom for an id already in use.
 var ErrRoomExists = errors.New("sfu: room exists")
 
+// ErrDraining is returned by CreateRoom once Drain was called.
+var ErrDraining = errors.New("sfu: node draining")
+
 // Config is the SFU configuration; its zero value works (an OS-chosen UDP
 // port on every interface but loopback).
 type Config struct {
@@ -71,6 +74,8 @@ type Manager struct {
 	mu     sync.Mutex
 	rooms  map[string]*Room
 	closed bool
+	// draining: no new rooms (Drain); guarded by mu.
+	draining bool
 
 	conns sync.WaitGroup // signaling connections being served
 	stats stats
@@ -204,6 +209,9 @@ func (m *Manager) CreateRoom(id string, kind Kind) (*Room, error) {
 	if m.closed {
 		return nil, errors.New("sfu: manager closed")
 	}
+	if m.draining {
+		return nil, ErrDraining
+	}
 	if _, ok := m.rooms[id]; ok {
 		return nil, fmt.Errorf("%w: %q", ErrRoomExists, id)
 	}
@@ -224,6 +232,30 @@ func (m *Manager) Rooms() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.rooms)
+}
+
+// Drain prepares the node's shutdown (SIGTERM): CreateRoom refuses new
+// rooms with ErrDraining, and everyone in a room is told "draining" (the
+// page says the lesson will stop soon). Running rooms go on, and their
+// participants may still reconnect, until they end or Close.
+func (m *Manager) Drain() {
+	m.mu.Lock()
+	if m.draining {
+		m.mu.Unlock()
+		return
+	}
+	m.draining = true
+	rooms := make([]*Room, 0, len(m.rooms))
+	for _, r := range m.rooms {
+		rooms = append(rooms, r)
+	}
+	m.mu.Unlock()
+	for _, r := range rooms {
+		r.mu.Lock()
+		all := r.othersLocked(nil)
+		r.mu.Unlock()
+		r.broadcast(all, Event{Type: TypeDraining, Message: frenchMessages["draining"]})
+	}
 }
 
 // Disconnect ends every connection of user in every room of this node, the

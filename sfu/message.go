@@ -60,6 +60,9 @@ const (
 	TypeEnded          = "ended"
 	TypeError          = "error"
 	TypePong           = "pong"
+	// TypeDraining: the node is shutting down; the room ends soon
+	// (Manager.Drain). Message says so in French.
+	TypeDraining = "draining"
 	// TypeWaiting tells a participant it is in the waiting room; TypeLobby
 	// gives moderators the waiting list; TypeAdmitted comes before the
 	// "joined" of someone let in; TypeWaitingRoom (the same name as the

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -64,6 +65,8 @@ type Check struct {
 
 // Server is the site. Build it with New and serve Handler().
 type Server struct {
+	// draining: SIGTERM was received (Drain); /readyz answers 503.
+	draining  atomic.Bool
 	cfg       Config
 	log       *slog.Logger
 	db        *db.DB
@@ -246,9 +249,19 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ok\n"))
 }
 
+// Drain marks the node as shutting down: /readyz answers 503 with
+// "draining" from now on, so that the load balancer sends new users to the
+// other nodes while this one finishes what it holds.
+func (s *Server) Drain() { s.draining.Store(true) }
+
 // readyz answers 200 when the database and every configured engine answer
-// within 2 seconds, 503 with the failing names otherwise.
+// within 2 seconds, 503 with the failing names otherwise, and 503 with
+// "draining" once the node is shutting down.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	status := map[string]string{}

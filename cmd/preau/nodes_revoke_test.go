@@ -74,73 +74,16 @@ func TestNodesRevocation(t *testing.T) {
 	if code := call(cl.b.url, teacherCookie, "POST", "/api/v1/live/lessons", fmt.Sprintf(`{"class_id":%d}`, classID), &lesson); code != http.StatusCreated {
 		t.Fatalf("start the lesson on B: %d", code)
 	}
-	type event struct {
-		Type        string `json:"type"`
-		Code        string `json:"code"`
-		Participant *struct {
-			User string `json:"user"`
-		} `json:"participant"`
-	}
-	events := func(name, cookie string) <-chan event {
-		var grant struct{ Room, Grant string }
-		if code := call(cl.b.url, cookie, "POST", "/api/v1/live/rooms/"+lesson.Room+"/grant", "", &grant); code != http.StatusOK {
-			t.Fatalf("%s's grant: %d", name, code)
-		}
-		ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(cl.b.url, "http")+"/live/ws",
-			&websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {cookie}}})
-		if err != nil {
-			t.Fatalf("%s: dial /live/ws: %v", name, err)
-		}
-		t.Cleanup(func() { ws.CloseNow() })
-		b, _ := json.Marshal(map[string]any{"v": 1, "type": "join", "room": grant.Room, "grant": grant.Grant})
-		if err := ws.Write(ctx, websocket.MessageText, b); err != nil {
-			t.Fatal(err)
-		}
-		ch := make(chan event, 64)
-		go func() {
-			defer close(ch)
-			for {
-				_, b, err := ws.Read(ctx)
-				if err != nil {
-					return
-				}
-				var e event
-				if json.Unmarshal(b, &e) == nil {
-					select {
-					case ch <- e:
-					default: // the test reads what it waits for; drop the rest
-					}
-				}
-			}
-		}()
-		return ch
-	}
-	waitEvent := func(ch <-chan event, d time.Duration, match func(event) bool) (event, bool) {
-		timeout := time.After(d)
-		for {
-			select {
-			case e, ok := <-ch:
-				if !ok {
-					return event{Type: "closed"}, match(event{Type: "closed"})
-				}
-				if match(e) {
-					return e, true
-				}
-			case <-timeout:
-				return event{}, false
-			}
-		}
-	}
-	teacherLive := events("teacher", teacherCookie)
-	if _, ok := waitEvent(teacherLive, 10*time.Second, func(e event) bool { return e.Type == "joined" }); !ok {
+	teacherLive := joinLive(t, ctx, cl.b.url, teacherCookie, lesson.Room)
+	if _, ok := waitLive(teacherLive, 10*time.Second, func(e liveEvent) bool { return e.Type == "joined" }); !ok {
 		t.Fatal("the teacher did not join")
 	}
-	pupilLive := events("pupil", pupilCookie)
-	if _, ok := waitEvent(pupilLive, 10*time.Second, func(e event) bool { return e.Type == "joined" }); !ok {
+	pupilLive := joinLive(t, ctx, cl.b.url, pupilCookie, lesson.Room)
+	if _, ok := waitLive(pupilLive, 10*time.Second, func(e liveEvent) bool { return e.Type == "joined" }); !ok {
 		t.Fatal("the pupil did not join")
 	}
 	pupilID := fmt.Sprint(pupil)
-	if _, ok := waitEvent(teacherLive, 10*time.Second, func(e event) bool {
+	if _, ok := waitLive(teacherLive, 10*time.Second, func(e liveEvent) bool {
 		return e.Type == "participant_joined" && e.Participant != nil && e.Participant.User == pupilID
 	}); !ok {
 		t.Fatal("the teacher did not see the pupil join")
@@ -182,12 +125,12 @@ func TestNodesRevocation(t *testing.T) {
 		t.Errorf("the pupil's chat on B still open %v after the disable", revokeWithin)
 	}
 	chatCut := time.Since(start)
-	e, ok := waitEvent(pupilLive, revokeWithin, func(e event) bool { return e.Type == "error" || e.Type == "closed" })
+	e, ok := waitLive(pupilLive, revokeWithin, func(e liveEvent) bool { return e.Type == "error" || e.Type == "closed" })
 	liveCut := time.Since(start)
 	if !ok || e.Code != "revoked" {
 		t.Errorf("the pupil's live connection on B: %+v (found %v), want the error revoked within %v", e, ok, revokeWithin)
 	}
-	if _, ok := waitEvent(teacherLive, revokeWithin, func(e event) bool {
+	if _, ok := waitLive(teacherLive, revokeWithin, func(e liveEvent) bool {
 		return e.Type == "participant_left" && e.Participant != nil && e.Participant.User == pupilID
 	}); !ok {
 		t.Errorf("the teacher did not see the pupil leave within %v", revokeWithin)
@@ -198,4 +141,74 @@ func TestNodesRevocation(t *testing.T) {
 	}
 	t.Logf("revocation across nodes: disable answered on A in %v; on B the chat closed after %v, the live connection after %v, the teacher saw the pupil leave after %v",
 		answered.Round(time.Millisecond), chatCut.Round(time.Millisecond), liveCut.Round(time.Millisecond), teacherSaw.Round(time.Millisecond))
+}
+
+// liveEvent is what the fault tests read of the SFU's events.
+type liveEvent struct {
+	Type        string `json:"type"`
+	Code        string `json:"code"`
+	Message     string `json:"message"`
+	Participant *struct {
+		User string `json:"user"`
+	} `json:"participant"`
+}
+
+// joinLive asks base for a grant to room with the session cookie, joins it
+// over base's /live/ws (signaling only, no PeerConnection) and returns its
+// events; the channel closes with the socket.
+func joinLive(t *testing.T, ctx context.Context, base, cookie, room string) <-chan liveEvent {
+	t.Helper()
+	r := do(base, cookie, "POST", "/api/v1/live/rooms/"+room+"/grant", "", nil)
+	if r.code != http.StatusOK {
+		t.Fatalf("grant to %s on %s: %s", room, base, r)
+	}
+	var grant struct{ Room, Grant string }
+	r.decode(t, &grant)
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/live/ws",
+		&websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {cookie}}})
+	if err != nil {
+		t.Fatalf("dial /live/ws on %s: %v", base, err)
+	}
+	t.Cleanup(func() { ws.CloseNow() })
+	b, _ := json.Marshal(map[string]any{"v": 1, "type": "join", "room": grant.Room, "grant": grant.Grant})
+	if err := ws.Write(ctx, websocket.MessageText, b); err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan liveEvent, 64)
+	go func() {
+		defer close(ch)
+		for {
+			_, b, err := ws.Read(ctx)
+			if err != nil {
+				return
+			}
+			var e liveEvent
+			if json.Unmarshal(b, &e) == nil {
+				select {
+				case ch <- e:
+				default: // the test reads what it waits for; drop the rest
+				}
+			}
+		}
+	}()
+	return ch
+}
+
+// waitLive waits up to d for an event that matches; a closed socket is the
+// event {Type: "closed"}.
+func waitLive(ch <-chan liveEvent, d time.Duration, match func(liveEvent) bool) (liveEvent, bool) {
+	timeout := time.After(d)
+	for {
+		select {
+		case e, ok := <-ch:
+			if !ok {
+				return liveEvent{Type: "closed"}, match(liveEvent{Type: "closed"})
+			}
+			if match(e) {
+				return e, true
+			}
+		case <-timeout:
+			return liveEvent{}, false
+		}
+	}
 }

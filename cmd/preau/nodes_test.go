@@ -205,11 +205,13 @@ func TestNodesRedisOutage(t *testing.T) {
 // cluster is two nodes on one PostgreSQL schema and one private Redis, and
 // the demo pupils with a session each.
 type cluster struct {
-	d      *db.DB
-	redis  *testsvc.Proc
+	d     *db.DB
+	redis *testsvc.Proc
 	// pg is the private PostgreSQL (clusterOptions.postgres), s3 the
 	// private MinIO (clusterOptions.minio); nil otherwise.
 	pg, s3 *testsvc.Proc
+	// args are the nodes' flags, for a test that starts another node.
+	args []string
 	a, b   *nodeProc
 	school int64
 	pupils []int64
@@ -286,6 +288,7 @@ func startClusterWith(t *testing.T, o clusterOptions) *cluster {
 		cl.s3 = s3Proc
 		args = append(args, "--storage-url", s3URL)
 	}
+	cl.args = args
 	cl.a = startNode(t, "A", args...)
 	cl.b = startNode(t, "B", args...)
 	return cl

@@ -328,7 +328,12 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	// Draining (docs/operations.md): /readyz answers 503 so that the load
+	// balancer sends newcomers elsewhere, no new live room opens here, and
+	// everyone is told; all within --shutdown-timeout.
+	log.Info("draining", "timeout", cfg.ShutdownTimeout, "live_rooms", live.Manager.Rooms())
+	site.Drain()
+	live.Manager.Drain()
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	// WebSockets are hijacked connections that http.Server does not track:
@@ -336,8 +341,11 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 	if err := hub.Shutdown(sctx); err != nil {
 		log.Warn("chat shutdown", "err", err)
 	}
-	// The SFU ends its rooms (everyone gets "ended"), closes PeerConnections
-	// and sockets, and frees the UDP port.
+	// Running lessons may finish (their pages still reconnect here) until
+	// drainMargin before the deadline.
+	waitRooms(sctx, live.Manager, cfg.ShutdownTimeout-drainMargin)
+	// The SFU ends the rooms left (everyone gets "ended"), closes
+	// PeerConnections and sockets, and frees the UDP port.
 	if err := closeLive(); err != nil {
 		log.Warn("sfu shutdown", "err", err)
 	}
@@ -399,6 +407,25 @@ func newLive(cfg serveConfig, log *slog.Logger) (*web.Live, error) {
 		log.Info("live lessons: TURN relay", "addr", a.String())
 	}
 	return &web.Live{Manager: m, Signer: signer}, nil
+}
+
+// drainMargin is what a drain keeps, of --shutdown-timeout, to end the
+// rooms left and close the HTTP server.
+const drainMargin = 3 * time.Second
+
+// waitRooms waits until the manager has no room left, for at most d.
+func waitRooms(ctx context.Context, m *sfu.Manager, d time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, max(d, 0))
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for m.Rooms() > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 func displayAddr(a net.Addr) string {

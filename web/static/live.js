@@ -253,6 +253,9 @@ function start(root) {
           queue = queue.then(() => layerCamera(senders.camera)).catch((err) => console.warn('live: layers', err));
         }
         break;
+      case 'draining':
+        setStatus(m.message || 'Le serveur redémarre.');
+        break;
       case 'ended':
         finish('Le cours est terminé.');
         break;
