@@ -295,7 +295,10 @@ func (h *Hub) register(c *client) (websocket.StatusCode, string, bool) {
 	if t, ok := h.revoked[c.user]; ok && !c.authAt.After(t) {
 		return StatusRevoked, reasonRevoked, false
 	}
-	if h.closed || h.perUser[c.user] >= h.cfg.MaxConnsPerUser {
+	if h.closed { // shutting down: the client reconnects elsewhere
+		return websocket.StatusGoingAway, reasonShutdown, false
+	}
+	if h.perUser[c.user] >= h.cfg.MaxConnsPerUser {
 		return websocket.StatusPolicyViolation, reasonTooMany, false
 	}
 	h.clients[c] = struct{}{}

@@ -17,6 +17,7 @@ import (
 	livestore "preau/ent/live"
 	"preau/identity"
 	"preau/sfu"
+	"preau/sfu/placement"
 )
 
 // Live is the SFU the live-lesson routes create rooms on and sign grants
@@ -35,6 +36,13 @@ type Live struct {
 	// OrphanAfter is how long a running lesson may go without a heartbeat
 	// before a sweep closes it as interrupted: its node died (0: 2 min).
 	OrphanAfter time.Duration
+	// Registry records which node runs which lesson (live_placement.go;
+	// nil: an in-memory one, this node alone). Node is this node as the
+	// others reach it: its id (nil: random) and base URL.
+	Registry placement.Registry
+	Node     placement.Node
+
+	initOnce sync.Once // ready, live_placement.go
 }
 
 func (l *Live) now() time.Time {
@@ -55,7 +63,10 @@ type lesson struct {
 	WaitingRoom bool `json:"waiting_room"`
 
 	structure int64
-	room      *sfu.Room
+	room      *sfu.Room // nil for a lesson another node runs
+	// node and nodeURL: the node that runs a lesson of another node
+	// (live_placement.go).
+	node, nodeURL string
 	// journal writes the roll call as the lesson goes (live_rollcall.go).
 	journal *journal
 }
@@ -70,6 +81,7 @@ func (l *lesson) target() identity.Target {
 // ended — by the API, by the teacher over the socket, or on shutdown — is
 // dropped the next time it is looked at.
 type lessons struct {
+	live    func() *Live // the server's, set by New
 	mu      sync.Mutex
 	byClass map[int64]*lesson
 }
@@ -94,6 +106,11 @@ func (ls *lessons) start(m *sfu.Manager, c directory.Class, by int64, now time.T
 		}
 		delete(ls.byClass, c.ID)
 	}
+	// Another node may run it (live_placement.go).
+	ctx := context.Background()
+	if l, ok := ls.elsewhere(ctx, c.ID); ok {
+		return l, false, nil
+	}
 	id := fmt.Sprintf("cours-%d-%d", c.ID, now.UnixNano())
 	room, err := m.CreateRoom(id, sfu.KindLesson)
 	if err != nil {
@@ -102,9 +119,18 @@ func (ls *lessons) start(m *sfu.Manager, c directory.Class, by int64, now time.T
 	l := &lesson{Room: id, ClassID: c.ID, StartedBy: by, StartedAt: now.UTC().Truncate(time.Second),
 		WaitingRoom: waitingRoom, structure: c.StructureID, room: room, journal: newJournal()}
 	room.SetWaitingRoom(waitingRoom)
-	if onEnd != nil {
-		started := *l
-		room.OnEnd(func(roll []sfu.AttendanceRecord) { onEnd(started, roll) })
+	started := *l
+	room.OnEnd(func(roll []sfu.AttendanceRecord) {
+		ls.release(started)
+		if onEnd != nil {
+			onEnd(started, roll)
+		}
+	})
+	// A node that started the class's lesson at the same moment and
+	// claimed it first keeps it.
+	if theirs, lost := ls.claim(ctx, l); lost {
+		room.End()
+		return theirs, false, nil
 	}
 	if ls.byClass == nil {
 		ls.byClass = map[int64]*lesson{}
@@ -113,8 +139,18 @@ func (ls *lessons) start(m *sfu.Manager, c directory.Class, by int64, now time.T
 	return *l, true, nil
 }
 
-// active returns the lessons whose room is open, oldest first.
+// active returns the lessons whose room is open, on this node and the
+// others, oldest first.
 func (ls *lessons) active(m *sfu.Manager) []lesson {
+	out := append(ls.local(m), ls.remote()...)
+	slices.SortFunc(out, func(a, b lesson) int {
+		return cmp.Or(a.StartedAt.Compare(b.StartedAt), cmp.Compare(a.Room, b.Room))
+	})
+	return out
+}
+
+// local returns the lessons of this node whose room is open.
+func (ls *lessons) local(m *sfu.Manager) []lesson {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	out := make([]lesson, 0, len(ls.byClass))
@@ -131,10 +167,15 @@ func (ls *lessons) active(m *sfu.Manager) []lesson {
 	return out
 }
 
-// byRoom returns the active lesson of room id.
+// byRoom returns the active lesson of room id, of this node or another.
 func (ls *lessons) byRoom(m *sfu.Manager, id string) (lesson, bool) {
-	for _, l := range ls.active(m) {
+	for _, l := range ls.local(m) {
 		if l.Room == id {
+			return l, true
+		}
+	}
+	if c, ok := classOfRoom(id); ok {
+		if l, ok := ls.elsewhere(context.Background(), c); ok && l.Room == id {
 			return l, true
 		}
 	}
@@ -173,6 +214,9 @@ type startLessonRequest struct {
 func (s *Server) apiStartLesson(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Live == nil {
 		s.notFound(w, r)
+		return
+	}
+	if s.forwardStart(w, r) { // to the least-loaded node (live_placement.go)
 		return
 	}
 	var req startLessonRequest
@@ -318,6 +362,10 @@ func (s *Server) apiEndLesson(w http.ResponseWriter, r *http.Request) {
 	}
 	if !moderator {
 		s.notFound(w, r)
+		return
+	}
+	if l.room == nil { // another node runs it: it decides (live_placement.go)
+		s.forwardTo(w, r, l.nodeURL)
 		return
 	}
 	l.room.End()

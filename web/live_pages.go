@@ -149,6 +149,9 @@ func (s *Server) liveStartSubmit(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
+	if s.forwardStart(w, r) { // to the least-loaded node (live_placement.go)
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		s.error(w, r, http.StatusBadRequest, "Formulaire illisible.")
 		return

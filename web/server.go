@@ -144,6 +144,7 @@ func New(cfg Config, log *slog.Logger, d *db.DB, a *auth.Service, checks ...Chec
 	if s.chat = cfg.Chat; s.chat == nil {
 		s.chat = chat.NewStore(d)
 	}
+	s.lessons.live = func() *Live { return s.cfg.Live } // live_placement.go
 	return s, nil
 }
 

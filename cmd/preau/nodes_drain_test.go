@@ -38,7 +38,9 @@ func TestNodesDrain(t *testing.T) {
 	const timeout = 20 * time.Second
 	c := startNode(t, "C", append(cl.args, "--shutdown-timeout", timeout.String())...)
 
-	r := do(c.url, teacher, "POST", "/api/v1/live/lessons", "application/json", fmt.Appendf(nil, `{"class_id":%d}`, classA))
+	// On C itself: the header says another node placed it here (web/live_placement.go).
+	here := http.Header{"X-Preau-Forwarded": {"1"}}
+	r := doHeader(c.url, teacher, "POST", "/api/v1/live/lessons", "application/json", fmt.Appendf(nil, `{"class_id":%d}`, classA), here)
 	if r.code != http.StatusCreated {
 		t.Fatalf("start a lesson on C: %s", r)
 	}
@@ -92,7 +94,7 @@ func TestNodesDrain(t *testing.T) {
 			t.Errorf("the %s was not told C is draining: %+v", name, e)
 		}
 	}
-	if r := do(c.url, teacher, "POST", "/api/v1/live/lessons", "application/json", fmt.Appendf(nil, `{"class_id":%d}`, classB)); r.code != http.StatusServiceUnavailable || !strings.Contains(string(r.body), "Réessayez") {
+	if r := doHeader(c.url, teacher, "POST", "/api/v1/live/lessons", "application/json", fmt.Appendf(nil, `{"class_id":%d}`, classB), here); r.code != http.StatusServiceUnavailable || !strings.Contains(string(r.body), "Réessayez") {
 		t.Errorf("a new lesson on a draining node: %s, want 503 in French", r)
 	}
 	// The running lesson goes on: the pupil rejoins.
@@ -121,7 +123,7 @@ func TestNodesDrain(t *testing.T) {
 	// A lesson that does not end: closed at the deadline.
 	const short = 6 * time.Second
 	d := startNode(t, "D", append(cl.args, "--shutdown-timeout", short.String())...)
-	r = do(d.url, teacher, "POST", "/api/v1/live/lessons", "application/json", fmt.Appendf(nil, `{"class_id":%d}`, classB))
+	r = doHeader(d.url, teacher, "POST", "/api/v1/live/lessons", "application/json", fmt.Appendf(nil, `{"class_id":%d}`, classB), here)
 	if r.code != http.StatusCreated {
 		t.Fatalf("start a lesson on D: %s", r)
 	}

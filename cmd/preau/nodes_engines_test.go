@@ -60,9 +60,17 @@ func (r reply) String() string {
 
 // do sends one request with the cookie, bounded to 15 s.
 func do(base, cookie, method, path, contentType string, body []byte) reply {
+	return doHeader(base, cookie, method, path, contentType, body, nil)
+}
+
+// doHeader is do with more headers.
+func doHeader(base, cookie, method, path, contentType string, body []byte, h http.Header) reply {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
+	for k, v := range h {
+		req.Header[k] = v
+	}
 	req.Header.Set("Cookie", cookie)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -164,7 +165,7 @@ func joinLive(t *testing.T, ctx context.Context, base, cookie, room string) <-ch
 	}
 	var grant struct{ Room, Grant string }
 	r.decode(t, &grant)
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/live/ws",
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/live/ws?room="+url.QueryEscape(room),
 		&websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {cookie}}})
 	if err != nil {
 		t.Fatalf("dial /live/ws on %s: %v", base, err)

@@ -210,12 +210,14 @@ type cluster struct {
 	// pg is the private PostgreSQL (clusterOptions.postgres), s3 the
 	// private MinIO (clusterOptions.minio); nil otherwise.
 	pg, s3 *testsvc.Proc
-	// args are the nodes' flags, for a test that starts another node.
-	args []string
-	a, b   *nodeProc
-	school int64
-	pupils []int64
-	cookie map[int64]string
+	// args are the nodes' flags, for a test that starts another node;
+	// redisURL their Redis.
+	args     []string
+	redisURL string
+	a, b     *nodeProc
+	school   int64
+	pupils   []int64
+	cookie   map[int64]string
 }
 
 // clusterOptions: postgres runs the nodes on a private PostgreSQL the
@@ -288,7 +290,7 @@ func startClusterWith(t *testing.T, o clusterOptions) *cluster {
 		cl.s3 = s3Proc
 		args = append(args, "--storage-url", s3URL)
 	}
-	cl.args = args
+	cl.args, cl.redisURL = args, redisURL
 	cl.a = startNode(t, "A", args...)
 	cl.b = startNode(t, "B", args...)
 	return cl

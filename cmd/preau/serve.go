@@ -18,12 +18,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"preau/auth"
 	"preau/chat"
 	"preau/db"
 	"preau/demo"
 	"preau/notify"
 	"preau/sfu"
+	"preau/sfu/placement"
 	"preau/storage/files"
 	"preau/storage/stores"
 	"preau/web"
@@ -32,6 +35,7 @@ import (
 type serveConfig struct {
 	Addr, Data, DatabaseURL string
 	RedisURL                string
+	NodeURL                 string // where the other nodes reach this one; empty: from the listen address
 	StorageURL              string // content store of Documents; empty: <data>/files
 	Demo                    bool
 	DemoPassword            string
@@ -56,6 +60,7 @@ func parseServe(args []string) (serveConfig, error) {
 	envString(fs, &c.Data, "data", "PREAU_DATA", "./data", "data directory (SQLite file, files)")
 	envString(fs, &c.DatabaseURL, "database-url", "PREAU_DATABASE_URL", "", "postgres://… to use PostgreSQL instead of SQLite")
 	envString(fs, &c.RedisURL, "redis-url", "PREAU_REDIS_URL", "", "redis://… to fan chat out across nodes (default: in-process)")
+	envString(fs, &c.NodeURL, "node-url", "PREAU_NODE_URL", "", "where the other nodes reach this one, for live rooms (default: http://<listen address, or this host's name>:<port>)")
 	envString(fs, &c.StorageURL, "storage-url", "PREAU_STORAGE_URL", "", "where Documents keep file contents: s3://KEY:SECRET@host:9000/bucket (MinIO, S3) or file:///dir (default: the files directory under --data)")
 	envBool(fs, &c.Demo, "demo", "PREAU_DEMO", false, "create a demo collège on first start and print its logins")
 	envString(fs, &c.DemoPassword, "demo-password", "PREAU_DEMO_PASSWORD", "preau-demo-2026", "password of every demo account")
@@ -208,6 +213,17 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 	}
 	defer broker.Close()
 	store := chat.NewStore(d)
+	// Live rooms across nodes: which node runs which lesson (web/live_placement.go).
+	var rooms placement.Registry
+	if cfg.RedisURL != "" {
+		opts, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+		rdb := redis.NewClient(opts)
+		defer rdb.Close()
+		rooms = placement.NewRedis(rdb, "preau", web.PlacementTTL)
+	}
 
 	// Documents: contents in the store (a directory or S3), metadata in the
 	// database.
@@ -227,6 +243,7 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 	if err != nil {
 		return err
 	}
+	live.Registry = rooms
 	closeLive := sync.OnceValue(live.Manager.Close)
 	defer closeLive() // on an early return; a clean shutdown closes it below
 	// An account disabled or a session ended, on any node, also ends the
@@ -246,7 +263,7 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 	// The session's user; on a demo server the administrator may also speak
 	// for its load test's synthetic users (`preau loadtest chat`).
 	site.Mount("/ws/chat", hub.Handler(site.ChatPrincipal))
-	site.Mount("/live/ws", live.Manager.Handler())
+	site.Mount("/live/ws", site.LiveWS()) // a room of another node is forwarded there
 	site.Registry().MustRegister(liveCollector{hub: hub, sfu: live.Manager})
 	srv := &http.Server{
 		Handler:           site.Handler(),
@@ -265,6 +282,14 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 		scheme = "https"
 	}
 	log.Info("Préau is listening", "url", scheme+"://"+displayAddr(ln.Addr()), "data", cfg.Data)
+	live.Node.URL = nodeURL(cfg, scheme, ln.Addr())
+	placementCtx, stopPlacement := context.WithCancel(context.Background())
+	placementDone := make(chan struct{})
+	go func() { // beats until the end of the shutdown, then leaves the registry
+		defer close(placementDone)
+		site.RunPlacement(placementCtx)
+	}()
+	defer func() { stopPlacement(); <-placementDone }()
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -407,6 +432,23 @@ func newLive(cfg serveConfig, log *slog.Logger) (*web.Live, error) {
 		log.Info("live lessons: TURN relay", "addr", a.String())
 	}
 	return &web.Live{Manager: m, Signer: signer}, nil
+}
+
+// nodeURL is where the other nodes reach this one: --node-url, or the
+// listen address, or this host's name when it listens on every interface.
+func nodeURL(cfg serveConfig, scheme string, a net.Addr) string {
+	if cfg.NodeURL != "" {
+		return strings.TrimSuffix(cfg.NodeURL, "/")
+	}
+	host, port, _ := net.SplitHostPort(a.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		if h, err := os.Hostname(); err == nil && h != "" {
+			host = h
+		} else {
+			host = "localhost"
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
 // drainMargin is what a drain keeps, of --shutdown-timeout, to end the

@@ -41,7 +41,9 @@ function start(root) {
     camera: $('live-camera'), screen: $('live-screen'), both: $('live-both'), lock: $('live-lock'),
     waiting: $('live-waiting'), end: $('live-end'), hand: $('live-hand'), mic: $('live-mic'),
   };
-  const url = (location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + '/live/ws';
+  // ?room= lets any node forward the socket to the node that runs the room.
+  const url = (location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + '/live/ws?room=' +
+    encodeURIComponent(room);
 
   let grant = null; // {grant, expires}
   let iceServers = []; // TURN servers handed with the grant

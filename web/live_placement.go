@@ -1,0 +1,328 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"preau/sfu/placement"
+)
+
+// Live lessons across nodes (issue 8; docs/operations.md "Live lessons on
+// several nodes"). A lesson's room lives on the node where it started; the
+// placement registry (Redis when several nodes run, sfu/placement) holds
+// class → {room, node} and every node's heartbeat. Any node then lists the
+// lessons, hands out grants (the grant key is shared) and, for a room on
+// another node, forwards the signaling WebSocket and the "end" request to
+// it, with the user's own cookie: the owner checks them as if they had come
+// to it directly. One node alone uses an in-memory registry and behaves as
+// before.
+
+const (
+	// placementBeat is how often a node beats; PlacementTTL how long the
+	// others wait before they take it for dead (the registry's TTL).
+	placementBeat = 2 * time.Second
+	PlacementTTL  = 6 * time.Second
+	// placementTimeout bounds one registry call on a request's path.
+	placementTimeout = time.Second
+)
+
+// ready completes the live settings once: an in-memory registry and a
+// random node id when none is set.
+func (l *Live) ready() *Live {
+	l.initOnce.Do(func() {
+		if l.Registry == nil {
+			l.Registry = placement.NewMemory(PlacementTTL)
+		}
+		if l.Node.ID == "" {
+			b := make([]byte, 6)
+			rand.Read(b)
+			l.Node.ID = hex.EncodeToString(b)
+		}
+	})
+	return l
+}
+
+// placement returns the server's live settings, ready, or nil without an
+// SFU.
+func (ls *lessons) placement() *Live {
+	if ls.live == nil {
+		return nil
+	}
+	if l := ls.live(); l != nil {
+		return l.ready()
+	}
+	return nil
+}
+
+// placedLesson is a lesson as the registry keeps it (placement.Room.Meta).
+type placedLesson struct {
+	Room        string    `json:"room"`
+	ClassID     int64     `json:"class_id"`
+	Structure   int64     `json:"structure"`
+	StartedBy   int64     `json:"started_by"`
+	StartedAt   time.Time `json:"started_at"`
+	WaitingRoom bool      `json:"waiting_room"`
+}
+
+// lessonKey is a class's entry in the registry: one lesson per class,
+// whichever node runs it.
+func lessonKey(classID int64) string { return "classe-" + strconv.FormatInt(classID, 10) }
+
+// classOfRoom reads the class out of a lesson's room id (cours-<class>-<ns>).
+func classOfRoom(room string) (int64, bool) {
+	rest, ok := strings.CutPrefix(room, "cours-")
+	if !ok {
+		return 0, false
+	}
+	c, _, ok := strings.Cut(rest, "-")
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(c, 10, 64)
+	return id, err == nil && id > 0
+}
+
+func (l *lesson) placed() placedLesson {
+	return placedLesson{Room: l.Room, ClassID: l.ClassID, Structure: l.structure, StartedBy: l.StartedBy,
+		StartedAt: l.StartedAt, WaitingRoom: l.WaitingRoom}
+}
+
+// lessonOf turns a registry entry into a lesson run by another node (no
+// local room).
+func lessonOf(r placement.Room, nodes []placement.Node) (lesson, bool) {
+	var p placedLesson
+	if !strings.HasPrefix(r.ID, "classe-") || json.Unmarshal(r.Meta, &p) != nil || p.Room == "" {
+		return lesson{}, false
+	}
+	l := lesson{Room: p.Room, ClassID: p.ClassID, StartedBy: p.StartedBy, StartedAt: p.StartedAt,
+		WaitingRoom: p.WaitingRoom, structure: p.Structure, node: r.Node}
+	for _, n := range nodes {
+		if n.ID == r.Node {
+			l.nodeURL = n.URL
+			return l, true
+		}
+	}
+	return lesson{}, false // its node stopped beating: the lesson is lost with it
+}
+
+// elsewhere returns the lesson of class classID running on another live
+// node. A lesson whose node is dead is released, so that this node may
+// start a new one.
+func (ls *lessons) elsewhere(ctx context.Context, classID int64) (lesson, bool) {
+	live := ls.placement()
+	if live == nil {
+		return lesson{}, false
+	}
+	reg, self := live.Registry, live.Node.ID
+	ctx, cancel := context.WithTimeout(ctx, placementTimeout)
+	defer cancel()
+	r, err := reg.Get(ctx, lessonKey(classID))
+	if err != nil || r.Node == self {
+		return lesson{}, false // none, or the registry is away: this node serves its own
+	}
+	nodes, err := reg.Nodes(ctx)
+	if err != nil {
+		return lesson{}, false
+	}
+	if l, ok := lessonOf(r, nodes); ok {
+		return l, true
+	}
+	reg.Release(ctx, r.ID, r.Node) // only if still on the dead node
+	return lesson{}, false
+}
+
+// claim records l, just started here, in the registry. When another node
+// placed a lesson for the class first, it returns that one (lost true): the
+// caller ends its own room. A registry that does not answer leaves the
+// lesson on this node only.
+func (ls *lessons) claim(ctx context.Context, l *lesson) (theirs lesson, lost bool) {
+	live := ls.placement()
+	if live == nil {
+		return lesson{}, false
+	}
+	meta, _ := json.Marshal(l.placed())
+	ctx, cancel := context.WithTimeout(ctx, placementTimeout)
+	defer cancel()
+	reg := live.Registry
+	r, placed, err := reg.Claim(ctx, placement.Room{ID: lessonKey(l.ClassID), Node: live.Node.ID, Meta: meta})
+	if err != nil || placed || r.Node == live.Node.ID {
+		return lesson{}, false
+	}
+	nodes, err := reg.Nodes(ctx)
+	if err != nil {
+		return lesson{}, false
+	}
+	return lessonOf(r, nodes)
+}
+
+// release drops the registry entry of a lesson of this node that ended.
+func (ls *lessons) release(l lesson) {
+	live := ls.placement()
+	if live == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), placementTimeout)
+	defer cancel()
+	live.Registry.Release(ctx, lessonKey(l.ClassID), live.Node.ID)
+}
+
+// remote returns the lessons other live nodes run.
+func (ls *lessons) remote() []lesson {
+	live := ls.placement()
+	if live == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), placementTimeout)
+	defer cancel()
+	reg := live.Registry
+	rooms, err := reg.Rooms(ctx)
+	if err != nil || len(rooms) == 0 {
+		return nil
+	}
+	nodes, err := reg.Nodes(ctx)
+	if err != nil {
+		return nil
+	}
+	var out []lesson
+	for _, r := range rooms {
+		if r.Node == live.Node.ID {
+			continue
+		}
+		if l, ok := lessonOf(r, nodes); ok {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// RunPlacement beats for this node until ctx ends, with its load and
+// whether it drains, and keeps its lessons in the registry: an entry lost
+// (Redis restarted empty) is claimed again; a lesson another node holds
+// now (this node was taken for dead) ends here. It leaves the registry on
+// its way out.
+func (s *Server) RunPlacement(ctx context.Context) {
+	if s.cfg.Live == nil {
+		return
+	}
+	live := s.cfg.Live.ready()
+	tick := time.NewTicker(placementBeat)
+	defer tick.Stop()
+	for {
+		st := live.Manager.Stats()
+		bctx, cancel := context.WithTimeout(ctx, placementTimeout)
+		node := live.Node
+		node.Rooms, node.Participants, node.Draining = st.Rooms, st.Participants, s.draining.Load()
+		if err := live.Registry.Beat(bctx, node); err != nil && ctx.Err() == nil {
+			s.log.Warn("live: placement heartbeat failed", "err", err)
+		}
+		for _, l := range s.lessons.local(live.Manager) {
+			r, err := live.Registry.Get(bctx, lessonKey(l.ClassID))
+			switch {
+			case errors.Is(err, placement.ErrNoRoom):
+				lp := l
+				s.lessons.claim(bctx, &lp)
+			case err == nil && r.Node != live.Node.ID:
+				s.log.Warn("live: lesson placed on another node; ending it here", "room", l.Room, "node", r.Node)
+				l.room.End()
+			}
+		}
+		cancel()
+		select {
+		case <-ctx.Done():
+			lctx, cancel := context.WithTimeout(context.Background(), placementTimeout)
+			live.Registry.Leave(lctx, live.Node.ID)
+			cancel()
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// forwardTo sends the request, as it came with its cookie, to the node at
+// base, keeping the Host the browser used (the WebSocket's Origin check
+// compares them) and saying who the client was.
+func (s *Server) forwardTo(w http.ResponseWriter, r *http.Request, base string) {
+	target, err := url.Parse(base)
+	if err != nil || target.Host == "" {
+		s.log.Error("live: bad node address", "url", base, "err", err)
+		apiError(w, http.StatusServiceUnavailable, "unavailable", "Le cours en direct est momentanément injoignable. Réessayez dans un instant.")
+		return
+	}
+	p := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.Out.Host = pr.In.Host
+			pr.SetXForwarded()
+			pr.Out.Header.Set(placedHeader, "1")
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			s.log.Warn("live: forward to the room's node failed", "url", base, "err", err)
+			apiError(w, http.StatusServiceUnavailable, "unavailable", "Le cours en direct est momentanément injoignable. Réessayez dans un instant.")
+		},
+	}
+	p.ServeHTTP(w, r)
+}
+
+// placedHeader marks a request one node forwarded to another: the
+// receiver serves it itself.
+const placedHeader = "X-Preau-Forwarded"
+
+// forwardStart sends a request to start a lesson to the least-loaded live
+// node when that is not this one, and reports whether it did. The body is
+// read here (it is bounded by the route's limit) and given again to the
+// other node; that node starts the lesson, or returns the one already
+// running for the class, wherever it runs.
+func (s *Server) forwardStart(w http.ResponseWriter, r *http.Request) bool {
+	if s.cfg.Live == nil || r.Header.Get(placedHeader) != "" {
+		return false
+	}
+	live := s.cfg.Live.ready()
+	ctx, cancel := context.WithTimeout(r.Context(), placementTimeout)
+	nodes, err := live.Registry.Nodes(ctx)
+	cancel()
+	if err != nil {
+		return false // the registry is away: this node serves its own
+	}
+	best, ok := placement.Pick(nodes)
+	if !ok || best.ID == live.Node.ID || best.URL == "" {
+		return false
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return false // too big or cut: the handler reads it again and says so
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	s.forwardTo(w, r, best.URL)
+	return true
+}
+
+// LiveWS is the signaling WebSocket of every node: a room of this node is
+// served here; one on another node (the page names it: /live/ws?room=…)
+// is forwarded there.
+func (s *Server) LiveWS() http.Handler {
+	local := s.cfg.Live.Manager.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.URL.Query().Get("room")
+		if id == "" || s.cfg.Live.Manager.Room(id) != nil {
+			local.ServeHTTP(w, r)
+			return
+		}
+		if l, ok := s.lessons.byRoom(s.cfg.Live.Manager, id); ok && l.room == nil && l.nodeURL != "" {
+			s.forwardTo(w, r, l.nodeURL)
+			return
+		}
+		local.ServeHTTP(w, r) // unknown here too: the join says so
+	})
+}
