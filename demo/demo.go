@@ -162,6 +162,9 @@ func write(ctx context.Context, q db.Querier, p plan, year, phc string, now time
 	if err := w.homework(ctx, now); err != nil { // homework.go
 		return st, err
 	}
+	if err := w.courses(ctx, now); err != nil { // a course of 3e A (courses.go)
+		return st, err
+	}
 	if err := w.notices(ctx, now); err != nil { // notices.go
 		return st, err
 	}
@@ -175,6 +178,9 @@ func write(ctx context.Context, q db.Querier, p plan, year, phc string, now time
 		return st, err
 	}
 	if err := w.internships(ctx, now); err != nil { // offers and applications of 3e (internships.go)
+		return st, err
+	}
+	if err := w.meetings(ctx, now); err != nil { // parent–teacher meetings and a class council (meetings.go)
 		return st, err
 	}
 	return st, w.setPassword(ctx, phc, now)

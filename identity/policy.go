@@ -110,6 +110,22 @@ const (
 	// Staff rights are further narrowed to the vie scolaire (package web).
 	Absence              Resource = "absence"
 	AbsenceJustification Resource = "absence_justification"
+	// Course is the online courses of a class or group (ent/courses,
+	// docs/courses.md; target: the course's class). Drafts are further
+	// narrowed to their author (package web).
+	Course Resource = "course"
+	// MeetingSlot is a teacher's parent–teacher meeting slots
+	// (ent/meetings, docs/meetings.md; target: the school and the teacher
+	// — or, for families, the classes the teacher teaches, no Person);
+	// update is cancelling a booking of the slot. MeetingBooking is a
+	// parent's booking (target: the school and the child).
+	MeetingSlot    Resource = "meeting_slot"
+	MeetingBooking Resource = "meeting_booking"
+	// Council is a class council (ent/councils; target: the school and the
+	// class; reading: the member asking as Person, package councils checks
+	// the membership). CouncilNotes is its shared agenda and notes.
+	Council      Resource = "council"
+	CouncilNotes Resource = "council_notes"
 )
 
 // Rule is one row of the policy table: for a resource and action, the scope
@@ -289,6 +305,36 @@ var Policy = []Rule{
 	{Absence, Delete, map[Profile]Scope{Staff: School, Head: School}},
 	{AbsenceJustification, Create, map[Profile]Scope{Parent: Family}},
 	{AbsenceJustification, Update, map[Profile]Scope{Staff: School, Head: School}},
+
+	// Online courses (docs/courses.md): a teacher publishes courses for the
+	// classes and groups they teach this year, and changes or deletes their
+	// own (package web: author only). Published items are read by the
+	// class's pupils, their parents and its teachers; nobody else.
+	{Course, Read, map[Profile]Scope{Pupil: Taught, Parent: Family, Teacher: Taught}},
+	{Course, Create, map[Profile]Scope{Teacher: Taught}},
+	{Course, Update, map[Profile]Scope{Teacher: Taught}},
+	{Course, Delete, map[Profile]Scope{Teacher: Taught}},
+
+	// Parent–teacher meetings (docs/meetings.md): a teacher publishes,
+	// cancels and removes their own slots, the direction those of any
+	// teacher of the school (a whole evening); parents see the slots of
+	// their children's teachers and book one per teacher and child; the
+	// ENT administrator reads.
+	{MeetingSlot, Read, map[Profile]Scope{Parent: Family, Teacher: Self, Head: School, Admin: All}},
+	{MeetingSlot, Create, map[Profile]Scope{Teacher: Self, Head: School}},
+	{MeetingSlot, Update, map[Profile]Scope{Teacher: Self, Head: School}},
+	{MeetingSlot, Delete, map[Profile]Scope{Teacher: Self, Head: School}},
+	{MeetingBooking, Create, map[Profile]Scope{Parent: Family}},
+	{MeetingBooking, Delete, map[Profile]Scope{Parent: Family}},
+
+	// Class councils: the direction and the staff (CPE) schedule them for
+	// the school's classes and choose the members; only members read a
+	// council and edit its agenda and notes (Self: the member asking).
+	{Council, Read, map[Profile]Scope{Pupil: Self, Parent: Self, Teacher: Self, Staff: Self, Head: Self}},
+	{Council, Create, map[Profile]Scope{Staff: School, Head: School}},
+	{Council, Update, map[Profile]Scope{Staff: School, Head: School}},
+	{Council, Delete, map[Profile]Scope{Staff: School, Head: School}},
+	{CouncilNotes, Update, map[Profile]Scope{Pupil: Self, Parent: Self, Teacher: Self, Staff: Self, Head: Self}},
 }
 
 type ruleKey struct {

@@ -10,7 +10,7 @@ import (
 
 // resources lists every resource the policy knows. A module that adds a
 // resource to Policy adds it here and its rows to wantPolicy.
-var resources = []Resource{Structure, Class, Person, Guardianship, Import, Activation, Account, Live, File, Assignment, Quota, Timetable, HelpRequest, Evaluation, Grade, Notice, NoticeAck, Homework, HomeworkDone, InternshipOffer, InternshipApplication, InternshipFollowUp, LibraryBook, LibraryLoan, Absence, AbsenceJustification}
+var resources = []Resource{Structure, Class, Person, Guardianship, Import, Activation, Account, Live, File, Assignment, Quota, Timetable, HelpRequest, Evaluation, Grade, Notice, NoticeAck, Homework, HomeworkDone, InternshipOffer, InternshipApplication, InternshipFollowUp, LibraryBook, LibraryLoan, Absence, AbsenceJustification, Course, MeetingSlot, MeetingBooking, Council, CouncilNotes}
 
 // wantPolicy is the whole matrix, written out by hand so that a change to
 // Policy must be made twice, on purpose. Every resource × action is listed,
@@ -149,6 +149,26 @@ absence_justification read    -       -       -           -          -          
 absence_justification create  -       family  -           -          -          -
 absence_justification update  -       -       -           school     school     -
 absence_justification delete  -       -       -           -          -          -
+course        read    taught  family  taught      -          -          -
+course        create  -       -       taught      -          -          -
+course        update  -       -       taught      -          -          -
+course        delete  -       -       taught      -          -          -
+meeting_slot  read    -       family  self        -          school     all
+meeting_slot  create  -       -       self        -          school     -
+meeting_slot  update  -       -       self        -          school     -
+meeting_slot  delete  -       -       self        -          school     -
+meeting_booking read  -       -       -           -          -          -
+meeting_booking create -      family  -           -          -          -
+meeting_booking update -      -       -           -          -          -
+meeting_booking delete -      family  -           -          -          -
+council       read    self    self    self        self       self       -
+council       create  -       -       -           school     school     -
+council       update  -       -       -           school     school     -
+council       delete  -       -       -           school     school     -
+council_notes read    -       -       -           -          -          -
+council_notes create  -       -       -           -          -          -
+council_notes update  self    self    self        self       self       -
+council_notes delete  -       -       -           -          -          -
 `
 
 func parseScope(t *testing.T, s string) Scope {
@@ -407,6 +427,19 @@ func TestCanByScope(t *testing.T) {
 		{"homework_done: parent sees child's ticks", parentLea, HomeworkDone, Read, personLea, true},
 		{"homework_done: parent sees a classmate's ticks", parentLea, HomeworkDone, Read, personTom, false},
 		{"homework_done: parent cannot tick", parentLea, HomeworkDone, Update, personLea, false},
+		// Online courses: the class's pupils, their parents and its teachers
+		// read; its teachers of this year write; nobody else.
+		{"course: pupil reads own class's", pupilLea, Course, Read, Target{Structure: college, Classes: []int64{classA}}, true},
+		{"course: pupil reads another class's", pupilLea, Course, Read, Target{Structure: college, Classes: []int64{classB}}, false},
+		{"course: parent reads child's class's", parentLea, Course, Read, Target{Structure: college, Classes: []int64{classA}}, true},
+		{"course: parent reads another class's", parentLea, Course, Read, Target{Structure: college, Classes: []int64{classB}}, false},
+		{"course: parent cannot write", parentLea, Course, Create, Target{Structure: college, Classes: []int64{classA}}, false},
+		{"course: teacher writes in a class taught", teacherA, Course, Create, Target{Structure: college, Classes: []int64{classA}}, true},
+		{"course: teacher writes in another class", teacherA, Course, Create, Target{Structure: college, Classes: []int64{classB}}, false},
+		{"course: teacher writes in last year's class", teacherA, Course, Update, Target{Structure: college, Classes: []int64{lastYearClassA}}, false},
+		{"course: pupil cannot write", pupilLea, Course, Create, Target{Structure: college, Classes: []int64{classA}}, false},
+		{"course: CPE does not read", cpe, Course, Read, Target{Structure: college, Classes: []int64{classB}}, false},
+		{"course: head does not read", head, Course, Read, Target{Structure: college, Classes: []int64{classA}}, false},
 		{"library_book: pupil reads own school's catalogue", pupilLea, LibraryBook, Read, Target{Structure: college}, true},
 		{"library_book: pupil does not read another school's", pupilLea, LibraryBook, Read, Target{Structure: lycee}, false},
 		{"library_book: pupil cannot catalogue", pupilLea, LibraryBook, Create, Target{Structure: college}, false},

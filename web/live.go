@@ -329,6 +329,10 @@ type grantResponse struct {
 // sfu.MaxGrantTTL; the page asks again before it expires. Moderators may
 // publish everything; pupils and staff nothing until given the floor.
 func (s *Server) apiLiveGrant(w http.ResponseWriter, r *http.Request) {
+	if isMeetingRoom(chi.URLParam(r, "room")) { // a meeting or council (meetings_room.go)
+		s.apiMeetingGrant(w, r)
+		return
+	}
 	l, moderator, ok := s.reachableLesson(w, r)
 	if !ok {
 		return
@@ -356,6 +360,10 @@ func (s *Server) apiLiveGrant(w http.ResponseWriter, r *http.Request) {
 
 // apiEndLesson ends the lesson for everyone: moderators only (others 404).
 func (s *Server) apiEndLesson(w http.ResponseWriter, r *http.Request) {
+	if isMeetingRoom(chi.URLParam(r, "room")) { // a meeting or council (meetings_room.go)
+		s.apiEndMeeting(w, r)
+		return
+	}
 	l, moderator, ok := s.reachableLesson(w, r)
 	if !ok {
 		return

@@ -181,6 +181,10 @@ type lessonData struct {
 }
 
 func (s *Server) lessonPage(w http.ResponseWriter, r *http.Request) {
+	if isMeetingRoom(chi.URLParam(r, "room")) { // a meeting or council (meetings_room.go)
+		s.meetingRoomPage(w, r)
+		return
+	}
 	l, moderator, ok := s.reachableLesson(w, r)
 	if !ok {
 		return

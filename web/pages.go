@@ -283,6 +283,7 @@ func tilesFor(p identity.Profile) []tile {
 	msg := tile{"Messagerie", "Messages, discussions de classe", "/messagerie", false}
 	docs := tile{"Documents", "Mes documents et ceux de la classe", "/documents", false}
 	homework := tile{"Cahier de textes", "Travail à faire et séances", "/cahier-de-textes", false}
+	courses := tile{"Cours en ligne", "Chapitres, textes et documents de la classe", "/cours", false}
 	grades := tile{"Notes", "Évaluations et moyennes", "/notes", false}
 	absences := tile{"Vie scolaire", "Absences et retards", "/vie-scolaire", false}
 	timetable := tile{"Emploi du temps", "La semaine de cours", "/emploi-du-temps", false}
@@ -292,17 +293,21 @@ func tilesFor(p identity.Profile) []tile {
 	stages := tile{"Stages", "Décroche ton stage : offres et candidatures de 3e", "/stages", false} // kept for 3e only (internshipTile)
 	help := tile{"Aide", "Assistance et questions fréquentes", "/aide", false}
 	account := tile{"Mon compte", "Mot de passe et connexions", "/compte", false}
+	meetings := tile{"Rendez-vous", "Réunions parents-professeurs, au collège ou en visio", "/rendez-vous", false} // meetings_pages.go
+	councils := tile{"Conseils de classe", "Ordre du jour, compte rendu et visio des membres", "/conseils", false}
 	switch p {
 	case identity.Pupil:
-		return []tile{live, timetable, homework, grades, msg, docs, notices, cdi, media, stages, account, help}
+		return []tile{live, timetable, homework, courses, grades, msg, docs, notices, cdi, media, stages, account, help}
 	case identity.Parent:
-		return []tile{homework, grades, absences, timetable, msg, notices,
+		return []tile{homework, courses, grades, absences, timetable, msg, notices,
 			{"Téléservices", "Bourses, inscriptions au lycée", "/teleservices", false},
-			{"Rendez-vous", "Réunions parents-professeurs", "", true}, stages, account, help}
+			meetings, stages, account, help}
 	case identity.Teacher:
-		return []tile{live, timetable, homework, grades, absences, msg, docs, notices, cdi, media, stages, account, help}
+		return []tile{live, timetable, homework, courses, grades, absences, msg, docs, notices, meetings, councils, cdi, media, stages, account, help}
+	case identity.Head:
+		return []tile{msg, absences, notices, docs, timetable, grades, meetings, councils, cdi, stages, account, help}
 	default:
-		return []tile{msg, absences, notices, docs, timetable, grades, cdi, stages, account, help}
+		return []tile{msg, absences, notices, docs, timetable, grades, councils, cdi, stages, account, help}
 	}
 }
 

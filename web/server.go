@@ -85,6 +85,8 @@ type Server struct {
 	reg       *prometheus.Registry
 	mounts    []mount
 	lessons   lessons // active live lessons (see live.go)
+	// meetingRooms: open meeting and council rooms (meetings_room.go).
+	meetingRooms meetingRooms
 	// chatLoad holds the demo's chat load-test set-ups (loadtest_chat.go).
 	chatLoad chatLoadtests
 	started  time.Time
@@ -195,6 +197,9 @@ func (s *Server) Handler() http.Handler {
 			s.absencesAPI(r)     // absences.go
 			s.libraryAPI(r)      // library.go
 			s.internshipsAPI(r)  // internships.go
+			s.coursesAPI(r)      // courses.go
+			s.meetingsAPI(r)     // meetings.go
+			s.councilsAPI(r)     // councils.go
 			s.chatLoadtestAPI(r) // demo servers only (loadtest_chat.go)
 		})
 	})
@@ -230,6 +235,9 @@ func (s *Server) Handler() http.Handler {
 		s.absencesPages(r)   // absences_pages.go
 		s.libraryPages(r)    // library_pages.go
 		s.internshipPages(r) // internships_pages.go
+		s.coursesPages(r)    // courses_pages.go
+		s.meetingsPages(r)   // meetings_pages.go
+		s.councilsPages(r)   // councils_pages.go
 	})
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {

@@ -20,6 +20,7 @@ Usage:
   preau loadtest chat [flags]  load a local demo server's chat and report its figures
   preau loadtest sfu [flags]   load a local demo server's live lessons (SFU) and report its figures
   preau loadtest files [flags] load a local demo server's Documents (uploads, downloads) and report its figures
+  preau demo-scale [flags]     fill a database with the demo scaled to a département (30,000 pupils)
   preau help              this text
 
 Run "preau <command> --help" for a command's flags.
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string) error {
 		return runImport(ctx, args[1:])
 	case "loadtest":
 		return runLoadtest(ctx, args[1:])
+	case "demo-scale":
+		return runDemoScale(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

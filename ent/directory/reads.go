@@ -102,14 +102,16 @@ type Pupil struct {
 }
 
 func (s *Store) pupils(ctx context.Context, join, where string, arg any) ([]Pupil, error) {
+	// The current class is joined row by row: as a derived table, SQLite
+	// built it for every pupil of every school on each call (benchmarks.md).
 	q := `SELECT u.id, u.login, u.civility, u.first_name, u.last_name, u.birth_date, u.email, COALESCE(u.ine, ''),
 		COALESCE(u.external_id, ''), u.disabled, u.password_hash IS NOT NULL, u.created_at,
-		COALESCE(cur.class_id, 0), COALESCE(cur.name, ''), COALESCE(cur.sname, '')
+		COALESCE(cur.id, 0), COALESCE(cur.name, ''), COALESCE(cst.name, '')
 		FROM users u ` + join + `
-		LEFT JOIN (SELECT e.user_id, c.id AS class_id, c.name, st.name AS sname FROM enrolments e
-			JOIN classes c ON c.id = e.class_id AND c.kind = 'class'
-			JOIN structures st ON st.id = c.structure_id
-			JOIN school_years y ON y.id = c.year_id AND y.is_current) cur ON cur.user_id = u.id
+		LEFT JOIN enrolments ce ON ce.user_id = u.id AND EXISTS (SELECT 1 FROM classes c
+			JOIN school_years y ON y.id = c.year_id AND y.is_current WHERE c.id = ce.class_id AND c.kind = 'class')
+		LEFT JOIN classes cur ON cur.id = ce.class_id
+		LEFT JOIN structures cst ON cst.id = cur.structure_id
 		WHERE ` + where + `
 		ORDER BY u.last_name, u.first_name, u.id`
 	rows, err := s.DB.Query(ctx, q, arg)

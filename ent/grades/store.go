@@ -171,31 +171,51 @@ func (s *Store) subjectNames(ctx context.Context) (map[int64]string, error) {
 	return out, rows.Err()
 }
 
+// sheets reads the evaluations, then their marks in a second query: one
+// joined query repeated the evaluation's columns on each of the term's
+// marks (about 1,400 rows for a pupil's report), and scanning them was
+// most of the report page's time (docs/benchmarks.md).
 func (s *Store) sheets(ctx context.Context, where string, args []any, from, to string) ([]Sheet, error) {
-	rows, err := s.DB.Query(ctx, `SELECT `+evalCols+`, COALESCE(g.pupil_id, 0), COALESCE(g.status, ''), COALESCE(g.quarters, 0)
-		FROM grade_evaluations e LEFT JOIN grades g ON g.evaluation_id = e.id
-		WHERE `+where+` AND e.held_on >= ? AND e.held_on <= ?
-		ORDER BY e.held_on, e.id`, append(args, from, to)...)
+	args = append(args, from, to)
+	filter := `WHERE ` + where + ` AND e.held_on >= ? AND e.held_on <= ?`
+	rows, err := s.DB.Query(ctx, `SELECT `+evalCols+` FROM grade_evaluations e `+filter+` ORDER BY e.held_on, e.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("grades: sheets: %w", err)
 	}
 	defer rows.Close()
 	var out []Sheet
+	at := map[int64]int{} // evaluation id → index in out
 	for rows.Next() {
 		var e Evaluation
-		var pupil int64
-		var m Mark
-		var c int
-		if err := rows.Scan(&e.ID, &e.StructureID, &e.ClassID, &e.SubjectID, &e.CreatedBy, &e.Title, &e.Date, &e.Scale, &c,
-			&pupil, &m.Status, &m.Quarters); err != nil {
+		if err := scanEval(rows, &e); err != nil {
 			return nil, fmt.Errorf("grades: sheets: %w", err)
 		}
-		e.Coef = Coef(c)
-		if len(out) == 0 || out[len(out)-1].ID != e.ID {
-			out = append(out, Sheet{Evaluation: e, Marks: map[int64]Mark{}})
+		at[e.ID] = len(out)
+		out = append(out, Sheet{Evaluation: e, Marks: map[int64]Mark{}})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("grades: sheets: %w", err)
+	}
+	rows.Close()
+	if len(out) == 0 {
+		return nil, nil
+	}
+	rows, err = s.DB.Query(ctx, `SELECT g.evaluation_id, g.pupil_id, g.status, g.quarters
+		FROM grades g JOIN grade_evaluations e ON e.id = g.evaluation_id `+filter, args...)
+	if err != nil {
+		return nil, fmt.Errorf("grades: sheets: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var eval, pupil int64
+		var m Mark
+		if err := rows.Scan(&eval, &pupil, &m.Status, &m.Quarters); err != nil {
+			return nil, fmt.Errorf("grades: sheets: %w", err)
 		}
-		if pupil != 0 {
-			out[len(out)-1].Marks[pupil] = m
+		// An evaluation added between the two queries has no sheet: its
+		// marks are left for the next read.
+		if i, ok := at[eval]; ok {
+			out[i].Marks[pupil] = m
 		}
 	}
 	return out, rows.Err()
