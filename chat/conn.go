@@ -12,10 +12,9 @@ import (
 	"preau/identity"
 )
 
-// client is one WebSocket connection. Its reader runs in the HTTP handler's
-// goroutine and its writer in one goroutine of its own; nothing else
-// touches the socket. Others reach it only through deliver, which never
-// waits.
+// client is one WebSocket connection. Its reader and its writer each run
+// in one goroutine of their own; nothing else touches the socket. Others
+// reach it only through deliver, which never waits.
 type client struct {
 	h    *Hub
 	conn *websocket.Conn
@@ -25,7 +24,7 @@ type client struct {
 	p      *identity.Principal
 	authAt time.Time
 
-	out    chan []byte // live frames and replies, bounded
+	out    *outQueue   // live frames and replies, bounded (Config.SendQueue)
 	replay chan []byte // replayed history, unbuffered: the reader waits on the writer
 
 	dead      chan struct{} // closed by kill
@@ -140,7 +139,7 @@ func (c *client) deliver(conv, seq int64, frame []byte) {
 		c.mu.Unlock()
 		return
 	case seq != 0 && st.syncing:
-		if len(st.pending) >= cap(c.out) {
+		if len(st.pending) >= c.h.cfg.SendQueue {
 			// The replay reads the store again for the messages dropped
 			// here (catchup.go's sync); a change is lost like one that
 			// finds the live queue full.
@@ -166,13 +165,10 @@ func (c *client) deliver(conv, seq int64, frame []byte) {
 		}
 	}
 	c.mu.Unlock()
-	select {
-	case c.out <- frame:
+	if c.out.push(frame) {
 		c.h.delivered.Add(1)
-	default:
-		if seq > 0 {
-			c.slow()
-		}
+	} else if seq > 0 {
+		c.slow()
 	}
 }
 
@@ -182,9 +178,7 @@ func (c *client) slow() {
 
 // reply queues a reply to this client's own request.
 func (c *client) reply(frame []byte) {
-	select {
-	case c.out <- frame:
-	default:
+	if !c.out.push(frame) {
 		c.slow()
 	}
 }
@@ -205,7 +199,7 @@ func (h *Hub) serve(conn *websocket.Conn, p *identity.Principal, authAt time.Tim
 	conn.SetReadLimit(h.cfg.MaxFrame)
 	c := &client{
 		h: h, conn: conn, user: p.UserID, p: p,
-		out: make(chan []byte, h.cfg.SendQueue), replay: make(chan []byte),
+		out: newOutQueue(h.cfg.SendQueue), replay: make(chan []byte),
 		dead: make(chan struct{}), convs: map[int64]*convState{},
 		lastTyping: map[int64]time.Time{},
 		frames:     newBucket(5*h.cfg.RateMessages, h.cfg.RateWindow),
@@ -255,8 +249,8 @@ func (c *client) writeLoop() {
 			// timeout) and waits for the reader to see the reply.
 			c.conn.Close(c.code, c.reason)
 			return
-		case b := <-c.out:
-			if !write(b) {
+		case <-c.out.wake:
+			if b, ok := c.out.pop(); ok && !write(b) {
 				return
 			}
 		case b := <-c.replay:
@@ -379,6 +373,8 @@ func (c *client) fail(id int64, err error) {
 		code = CodeBadRequest
 	case errors.Is(err, ErrAttachment):
 		code = CodeAttachment
+	case errors.Is(err, ErrBusy):
+		code = CodeBusy
 	default:
 		c.h.log.Error("chat: request failed", "user", c.user, "err", err)
 	}
@@ -411,9 +407,9 @@ func (c *client) send(ctx context.Context, id int64, s *sendData) {
 func (c *client) subscribe(ctx context.Context, id int64, it SubscribeItem) error {
 	opCtx, cancel := context.WithTimeout(ctx, opTimeout)
 	ok, err := c.h.store.IsMember(opCtx, it.ID, c.user)
-	var n int
+	var small bool
 	if err == nil && ok {
-		n, err = c.h.store.memberCount(opCtx, it.ID)
+		small, err = c.h.store.isSmall(opCtx, it.ID)
 	}
 	var quiet, mod bool
 	var conv Conversation
@@ -442,7 +438,7 @@ func (c *client) subscribe(ctx context.Context, id int64, it SubscribeItem) erro
 		c.convs[it.ID] = st
 	}
 	st.stopGap()
-	st.syncing, st.replayed, st.ahead, st.small = true, it.AfterSeq, nil, n <= SmallConversation
+	st.syncing, st.replayed, st.ahead, st.small = true, it.AfterSeq, nil, small
 	st.notify, st.quiet, st.moderator, st.openFrom, st.openTo = it.Notify, quiet, mod, conv.OpenFromMin, conv.OpenToMin
 	c.mu.Unlock()
 	if !joined {

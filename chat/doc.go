@@ -45,7 +45,11 @@
 // Sequence numbers. Store.Post increments conversations.last_seq and inserts
 // the message in one transaction. The UPDATE serialises posters of one
 // conversation (a row lock on PostgreSQL, the single writer on SQLite), so
-// seqs are 1, 2, 3… with no gap or duplicate, on any number of nodes.
+// seqs are 1, 2, 3… with no gap or duplicate, on any number of nodes. On
+// SQLite the posts of concurrent senders are committed together by one
+// writer, many per transaction (writer.go: group commit); each is still
+// answered only once its own transaction is committed, and a full queue
+// answers ErrBusy ("busy").
 //
 // Ack after commit. The hub answers "ack" only after Post has returned, that
 // is after the commit. A database failure gives an "error", never an ack:
@@ -78,8 +82,9 @@
 //
 // # The real-time path
 //
-// Each connection has one reader (the HTTP handler's goroutine) and one
-// writer goroutine; nothing else touches the socket. Fan-out puts the same
+// Each connection has one reader goroutine (started once the handshake has
+// hijacked the connection, so that the HTTP handler's stack is not kept)
+// and one writer goroutine; nothing else touches the socket. Fan-out puts the same
 // encoded bytes on every subscriber's bounded queue (Config.SendQueue)
 // without waiting: a connection whose queue is full is closed with 1013 and
 // recovers by reconnecting. Replayed history goes through an unbuffered

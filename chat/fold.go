@@ -25,12 +25,24 @@ var ligatures = strings.NewReplacer("œ", "oe", "æ", "ae", "ß", "ss")
 // Fold returns s as Search compares it: decomposed (NFD), combining marks
 // removed, recomposed (NFC), lower-cased, ligatures spelled out.
 func Fold(s string) string {
+	if isASCII(s) {
+		return strings.ToLower(s) // nothing to decompose: the common case, cheaply
+	}
 	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 	out, _, err := transform.String(t, s)
 	if err != nil {
 		out = s // invalid input cannot reach here (CheckBody); fold nothing
 	}
 	return ligatures.Replace(strings.ToLower(out))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // foldBatch is how many rows foldPending updates per transaction.

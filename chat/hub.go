@@ -1,10 +1,14 @@
 package chat
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -228,12 +232,49 @@ func (h *Hub) Handler(auth func(*http.Request) (*identity.Principal, error)) htt
 			http.Error(w, "Service en cours d’arrêt.", http.StatusServiceUnavailable)
 			return
 		}
-		conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.cfg.OriginPatterns})
+		conn, err := websocket.Accept(hijackSmall{w}, r, &websocket.AcceptOptions{OriginPatterns: h.cfg.OriginPatterns})
 		if err != nil {
 			return // Accept has answered
 		}
-		h.serve(conn, p, authAt)
+		// The connection is hijacked: the handler's goroutine, with the
+		// stack of every middleware, ends here, and the reader starts on
+		// a small stack of its own (memory per idle connection).
+		go h.serve(conn, p, authAt)
 	})
+}
+
+// Buffers of a hijacked connection: net/http's are 4 KiB each way, kept
+// for the life of the WebSocket. Client frames are small, and a frame
+// larger than a buffer is only read or written in more steps.
+const (
+	connReadBuffer  = 1 << 10
+	connWriteBuffer = 2 << 10
+)
+
+// hijackSmall is the ResponseWriter given to websocket.Accept: its
+// Hijack hands over the connection with smaller buffers, keeping the
+// bytes the client already sent.
+type hijackSmall struct{ http.ResponseWriter }
+
+func (w hijackSmall) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := brw.Writer.Flush(); err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	n := brw.Reader.Buffered()
+	early, _ := brw.Reader.Peek(n)
+	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(early)), conn), max(connReadBuffer, n))
+	// Accept takes what is buffered and reads the rest from conn: the
+	// early bytes must be in br's buffer, not behind it.
+	if _, err := br.Peek(n); err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(conn, connWriteBuffer)), nil
 }
 
 // Stats returns the hub's counters.

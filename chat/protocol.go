@@ -49,6 +49,9 @@ const (
 	CodeClosed     = "closed"
 	// CodeAttachment: a file the sender cannot read, or over 10 MiB.
 	CodeAttachment = "attachment"
+	// CodeBusy: too many messages wait to be stored; nothing was stored,
+	// the client may send again (same client_id) in a moment.
+	CodeBusy = "busy"
 )
 
 // errorText is each code's French message for the user.
@@ -61,6 +64,7 @@ var errorText = map[string]string{
 	CodeReadOnly:   "Seuls les enseignants et la vie scolaire peuvent écrire dans cette conversation.",
 	CodeClosed:     "La conversation est fermée à cette heure-ci : réessayez pendant les heures d'ouverture.",
 	CodeAttachment: "Pièce jointe refusée : fichier introuvable ou de plus de 10 Mo.",
+	CodeBusy:       "Trop de messages en cours d'envoi : réessayez dans un instant.",
 }
 
 // MaxSubscribe is the most conversations one subscribe may name.

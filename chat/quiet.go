@@ -67,7 +67,7 @@ func (c *client) holdLocked(st *convState, frame []byte, posted, now time.Time) 
 	} else if !at.After(now) {
 		return false, false
 	}
-	if len(st.held) >= cap(c.out) {
+	if len(st.held) >= c.h.cfg.SendQueue {
 		return false, true
 	}
 	st.held = append(st.held, heldFrame{at, posted, frame})
@@ -144,10 +144,9 @@ func (h *Hub) releaseHeld(now time.Time) {
 		// Queued before c.mu is released (never waiting): a live frame
 		// delivered meanwhile comes after them.
 		for _, f := range due {
-			select {
-			case c.out <- f:
+			if c.out.push(f) {
 				h.delivered.Add(1)
-			default:
+			} else {
 				c.slow()
 			}
 		}

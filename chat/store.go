@@ -28,6 +28,9 @@ var (
 	ErrReadOnly = errors.New("chat: announcements only")
 	// ErrOutOfHours: the conversation is outside its opening hours.
 	ErrOutOfHours = errors.New("chat: closed at this hour")
+	// ErrBusy: too many messages are waiting to be stored; nothing was
+	// stored, the sender may try again.
+	ErrBusy = errors.New("chat: too many messages waiting to be stored")
 )
 
 // Kind is what a conversation is for.
@@ -118,6 +121,11 @@ type Store struct {
 	// stored contents must follow: the hubs serving this store.
 	listenMu  sync.Mutex
 	listeners map[storeListener]struct{}
+
+	// writer commits posts in batches (writer.go); nil: each post commits
+	// on its own (PostgreSQL).
+	writer *postWriter
+	stmts  stmtCache // the writer's prepared statements
 }
 
 // storeListener follows a store's committed changes (Hub).
@@ -188,8 +196,13 @@ func (s *Store) RemoveMember(ctx context.Context, convID, userID int64) error {
 }
 
 // NewStore returns a store over d.
+// On SQLite, posts are committed by one writer in batches (writer.go).
 func NewStore(d *db.DB) *Store {
-	return &Store{db: d, dir: directory.New(d), now: time.Now}
+	s := &Store{db: d, dir: directory.New(d), now: time.Now}
+	if d.Dialect() == db.SQLite {
+		s.writer = newPostWriter(s)
+	}
+	return s
 }
 
 func (s *Store) nowMs() int64 { return s.now().UnixMilli() }
@@ -272,10 +285,15 @@ func (s *Store) Members(ctx context.Context, convID int64) ([]Member, error) {
 	return out, rows.Err()
 }
 
-func (s *Store) memberCount(ctx context.Context, convID int64) (int, error) {
-	var n int
-	err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM conversation_members WHERE conversation_id = ?", convID).Scan(&n)
-	return n, err
+// isSmall reports whether a conversation has at most SmallConversation
+// members. It counts no further than one more: every member of a school
+// channel subscribing (a join storm) costs each one the same, not a count
+// of all the members.
+func (s *Store) isSmall(ctx context.Context, convID int64) (bool, error) {
+	var large bool
+	err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM conversation_members WHERE conversation_id = ?
+		ORDER BY user_id LIMIT 1 OFFSET ?)`, convID, SmallConversation).Scan(&large)
+	return !large, err
 }
 
 func (s *Store) memberIDs(ctx context.Context, convID int64) ([]int64, error) {
@@ -285,8 +303,12 @@ func (s *Store) memberIDs(ctx context.Context, convID int64) ([]int64, error) {
 // smallConversationsOf lists the user's conversations with at most
 // SmallConversation members: those that get their presence events.
 func (s *Store) smallConversationsOf(ctx context.Context, userID int64) ([]int64, error) {
+	// The count stops at one more than SmallConversation: a user of a
+	// 5,000-member channel costs the same as one of a class (join and
+	// leave storms grow with the members, not with their square).
 	return ids(ctx, s.db, `SELECT m.conversation_id FROM conversation_members m WHERE m.user_id = ?
-		AND (SELECT COUNT(*) FROM conversation_members x WHERE x.conversation_id = m.conversation_id) <= ?
+		AND NOT EXISTS (SELECT 1 FROM conversation_members x WHERE x.conversation_id = m.conversation_id
+			ORDER BY x.user_id LIMIT 1 OFFSET ?)
 		ORDER BY m.conversation_id`, userID, SmallConversation)
 }
 
@@ -521,67 +543,97 @@ func (s *Store) post(ctx context.Context, convID, sender int64, clientID, body s
 			return Message{}, false, err
 		}
 	}
-	m = Message{ConversationID: convID, SenderID: sender, ClientID: clientID, Body: body, ReplyTo: x.ReplyTo}
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		err := scanMessage(tx.QueryRow(ctx, "SELECT "+messageColumns+
-			" FROM messages WHERE conversation_id = ? AND sender_id = ? AND client_id = ?", convID, sender, clientID), &m)
-		if err == nil {
-			// A resend: the original, nothing stored.
-			m.Attachments, err = loadAttachments(ctx, tx, convID, m.Seq, m.Seq)
-			return err
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		if err := s.mayPost(ctx, tx, convID, sender); err != nil {
-			return err
-		}
-		// The UPDATE takes the conversation row's write lock (PostgreSQL) or
-		// runs under SQLite's single writer: concurrent posters queue here,
-		// and each reads back its own seq. Membership is checked in the
-		// same statement.
-		err = tx.QueryRow(ctx, `UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ? AND EXISTS
-			(SELECT 1 FROM conversation_members WHERE conversation_id = ? AND user_id = ?) RETURNING last_seq`,
-			convID, convID, sender).Scan(&m.Seq)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if x.ReplyTo >= m.Seq {
-			return fmt.Errorf("%w: reply_to %d", ErrInvalid, x.ReplyTo)
-		}
-		m.CreatedAtMs = s.nowMs()
-		created = true
-		if _, err = tx.Exec(ctx, `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at_ms, reply_to,
-			body_folded, folded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)`,
-			convID, m.Seq, sender, clientID, body, m.CreatedAtMs, x.ReplyTo, Fold(body)); err != nil {
-			return err
-		}
-		m.Attachments = x.Attachments
-		return insertAttachments(ctx, tx, convID, m.Seq, x.Attachments)
-	})
-	if err != nil && db.IsUniqueViolation(err) {
-		created = false
-		// A concurrent resend of the same client_id won the race; its
-		// transaction is committed, ours rolled back with its seq.
-		err = scanMessage(s.db.QueryRow(ctx, "SELECT "+messageColumns+
-			" FROM messages WHERE conversation_id = ? AND sender_id = ? AND client_id = ?", convID, sender, clientID), &m)
-		if err == nil {
-			m.Attachments, err = loadAttachments(ctx, s.db, convID, m.Seq, m.Seq)
-		}
+	if s.writer != nil {
+		// Folded here, in the poster's goroutine: the writer's is the one
+		// that every post waits for.
+		m, created, err = s.writer.post(ctx, &postReq{ctx: ctx, conv: convID, sender: sender, clientID: clientID, body: body,
+			folded: Fold(body), x: x})
+	} else {
+		m, created, err = s.postDirect(ctx, convID, sender, clientID, body, x)
 	}
 	if errors.Is(err, ErrInvalid) {
 		return Message{}, false, err
 	}
-	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrMuted) || errors.Is(err, ErrReadOnly) || errors.Is(err, ErrOutOfHours) {
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrMuted) || errors.Is(err, ErrReadOnly) || errors.Is(err, ErrOutOfHours) ||
+		errors.Is(err, ErrBusy) {
 		return Message{}, false, err
 	}
 	if err != nil {
 		return Message{}, false, fmt.Errorf("chat: post in %d: %w", convID, err)
 	}
 	return m, created, nil
+}
+
+// postDirect commits one post in its own transaction (PostgreSQL: the
+// row lock of the conversation serialises posters, on every node).
+func (s *Store) postDirect(ctx context.Context, convID, sender int64, clientID, body string, x Extra) (m Message, created bool, err error) {
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		m, created, err = s.postIn(ctx, tx, convID, sender, clientID, body, Fold(body), x)
+		return err
+	})
+	if err != nil && db.IsUniqueViolation(err) {
+		// A concurrent resend of the same client_id won the race; its
+		// transaction is committed, ours rolled back with its seq.
+		m, created, err = s.resent(ctx, s.db, convID, sender, clientID)
+	}
+	return m, created, err
+}
+
+// resent reads back the message stored for (sender, clientID).
+func (s *Store) resent(ctx context.Context, q db.Querier, convID, sender int64, clientID string) (m Message, created bool, err error) {
+	err = scanMessage(q.QueryRow(ctx, "SELECT "+messageColumns+
+		" FROM messages WHERE conversation_id = ? AND sender_id = ? AND client_id = ?", convID, sender, clientID), &m)
+	if err == nil {
+		m.Attachments, err = loadAttachments(ctx, q, convID, m.Seq, m.Seq)
+	}
+	return m, false, err
+}
+
+// postIn stores one post inside tx: the stored message for a resend
+// (created false), else the message with the conversation's next seq.
+// folded is Fold(body).
+func (s *Store) postIn(ctx context.Context, tx db.Querier, convID, sender int64, clientID, body, folded string, x Extra) (m Message, created bool, err error) {
+	m = Message{ConversationID: convID, SenderID: sender, ClientID: clientID, Body: body, ReplyTo: x.ReplyTo}
+	err = scanMessage(tx.QueryRow(ctx, "SELECT "+messageColumns+
+		" FROM messages WHERE conversation_id = ? AND sender_id = ? AND client_id = ?", convID, sender, clientID), &m)
+	if err == nil {
+		// A resend: the original, nothing stored.
+		m.Attachments, err = loadAttachments(ctx, tx, convID, m.Seq, m.Seq)
+		return m, false, err
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return m, false, err
+	}
+	if err := s.mayPost(ctx, tx, convID, sender); err != nil {
+		return m, false, err
+	}
+	// The UPDATE takes the conversation row's write lock (PostgreSQL) or
+	// runs under SQLite's single writer: concurrent posters queue here,
+	// and each reads back its own seq. Membership is checked in the
+	// same statement.
+	err = tx.QueryRow(ctx, `UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ? AND EXISTS
+		(SELECT 1 FROM conversation_members WHERE conversation_id = ? AND user_id = ?) RETURNING last_seq`,
+		convID, convID, sender).Scan(&m.Seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, false, ErrNotFound
+	}
+	if err != nil {
+		return m, false, err
+	}
+	if x.ReplyTo >= m.Seq {
+		return m, false, fmt.Errorf("%w: reply_to %d", ErrInvalid, x.ReplyTo)
+	}
+	m.CreatedAtMs = s.nowMs()
+	if _, err = tx.Exec(ctx, `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at_ms, reply_to,
+		body_folded, folded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+		convID, m.Seq, sender, clientID, body, m.CreatedAtMs, x.ReplyTo, folded); err != nil {
+		return m, false, err
+	}
+	m.Attachments = x.Attachments
+	if err := insertAttachments(ctx, tx, convID, m.Seq, x.Attachments); err != nil {
+		return m, false, err
+	}
+	return m, true, nil
 }
 
 // Since returns up to limit messages of a conversation with seq > afterSeq,

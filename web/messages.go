@@ -416,6 +416,8 @@ func (s *Server) conversationPost(w http.ResponseWriter, r *http.Request) {
 		msg = "Seuls les enseignants et la vie scolaire peuvent écrire dans cette conversation."
 	case errors.Is(err, chat.ErrOutOfHours):
 		msg = "La conversation est fermée à cette heure-ci : réessayez pendant les heures d'ouverture."
+	case errors.Is(err, chat.ErrBusy):
+		msg = "Trop de messages en cours d'envoi : réessayez dans un instant."
 	default:
 		s.fail(w, r, err)
 		return

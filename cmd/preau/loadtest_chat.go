@@ -220,10 +220,16 @@ func dialAll(ctx context.Context, base string, p loadPlan, run *loadRun) ([]*loa
 			c := &loadConn{conv: s.conv, user: s.user, ws: ws, subscribed: make(chan struct{}), done: make(chan struct{})}
 			conns[k] = c
 			go c.read(context.WithoutCancel(ctx), run)
+			// Subscribe, then watch the conversation's presence as the
+			// Messagerie page does: counts only in a large conversation
+			// (SmallConversation), so a join storm fans nothing out there.
 			sub := fmt.Sprintf(`{"v":1,"type":"subscribe","id":1,"data":{"conversations":[{"id":%d,"after_seq":0}]}}`, s.conv)
-			if err := ws.Write(dctx, websocket.MessageText, []byte(sub)); err != nil {
-				errs <- fmt.Errorf("loadtest: subscribe %d: %w", k, err)
-				return
+			pres := fmt.Sprintf(`{"v":1,"type":"presence","id":2,"data":{"conversation":%d}}`, s.conv)
+			for _, f := range []string{sub, pres} {
+				if err := ws.Write(dctx, websocket.MessageText, []byte(f)); err != nil {
+					errs <- fmt.Errorf("loadtest: subscribe %d: %w", k, err)
+					return
+				}
 			}
 			select {
 			case <-c.subscribed:
