@@ -60,6 +60,9 @@ const (
 	TypeEnded          = "ended"
 	TypeError          = "error"
 	TypePong           = "pong"
+	// TypeAnswered: the client's answer is applied; tracks it sends on
+	// the slots of that offer are received from now on.
+	TypeAnswered = "answered"
 	// TypeDraining: the node is shutting down; the room ends soon
 	// (Manager.Drain). Message says so in French.
 	TypeDraining = "draining"

@@ -298,6 +298,10 @@ func (p *Participant) handle(m Message) bool {
 		for _, c := range pending {
 			_ = p.pc.AddICECandidate(c) // a bad candidate only fails itself
 		}
+		// The page attaches its new tracks only now: pion drops for good a
+		// simulcast layer whose first packets come before the answer that
+		// names its RID is applied ("no trackStreams found for RID").
+		p.send(Event{Type: TypeAnswered})
 		select {
 		case p.answered <- struct{}{}:
 		default:

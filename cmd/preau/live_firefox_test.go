@@ -202,9 +202,15 @@ func TestFirefoxLive(t *testing.T) {
 			t.Errorf("layer %+v not sized by the page", e)
 		}
 	}
+	// Packets first, then frames: the first keyframe may still be in
+	// flight (or repaired by NACK) when the packets start growing.
 	after := s.waitGrowing(teacher, "teacher", "video", 10, 20*time.Second)
+	for deadline := time.Now().Add(20 * time.Second); after.Frames <= before.Frames && time.Now().Before(deadline); {
+		time.Sleep(250 * time.Millisecond)
+		after = s.inbound(teacher, "video")
+	}
 	if after.Frames <= before.Frames {
-		t.Errorf("the teacher decodes no frame of the pupil's camera: %+v then %+v", before, after)
+		t.Errorf("the teacher decodes no frame of the pupil's camera within 20 s: %+v then %+v", before, after)
 	}
 	got = decodeFirefox(t, ff.Last())
 	t.Logf("firefox sends %+v (layers %q); the teacher received %+v", got.Outbound, got.Layers, after)

@@ -61,10 +61,16 @@ func TestBrowserMeeting(t *testing.T) {
 		browsertest.WaitText("#live-camera", "Couper la caméra"),
 	)
 	teacher := browserLogin(t, b, base, "/rendez-vous", teacherLogin)
-	step(teacher, "teacher", "find the booking and join",
+	// The teacher turns the camera on at once, while the server is still
+	// negotiating the parent's camera to them: the page attaches its track
+	// only once the server applied its answer ("answered", docs/sfu.md),
+	// else the SFU could lose the simulcast layers for good.
+	step(teacher, "teacher", "find the booking, join and turn the camera on",
 		browsertest.WaitText("[data-testid=meeting-slots]", "Émilie Martin (pour Léa Martin)"),
 		browsertest.ClickXPath(fmt.Sprintf(`//table[@data-testid="meeting-slots"]//tr[@data-slot="%d"]//a[@data-testid="meeting-join"]`, slot)),
 		browsertest.WaitText("#live-status", "Connecté"),
+		chromedp.Click(chromedp.ID("live-camera")),
+		browsertest.WaitText("#live-camera", "Couper la caméra"),
 	)
 	for who, ctx := range map[string]context.Context{"parent": parent, "teacher": teacher} {
 		loc, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`))
@@ -72,17 +78,10 @@ func TestBrowserMeeting(t *testing.T) {
 			t.Fatalf("%s is at %q, want %q (%v)", who, loc, room, err)
 		}
 	}
-	// The teacher sees the parent, then turns their own camera on (once
-	// the first negotiation is over: see the report on simulcast
-	// publishing while a subscription is being negotiated); the parent
-	// sees the teacher. Each page decodes the other's video.
+	// Each sees the other, and each page decodes the other's video.
 	s := &liveSession{t: t, b: b, base: base}
 	step(teacher, "teacher", "see the parent", browsertest.WaitText("#live-people", "Émilie Martin"))
 	s.waitVideo(teacher, "teacher", `#live-videos .live-camera:not(.live-self) video`)
-	step(teacher, "teacher", "turn the camera on",
-		chromedp.Click(chromedp.ID("live-camera")),
-		browsertest.WaitText("#live-camera", "Couper la caméra"),
-	)
 	step(parent, "parent", "see the teacher", browsertest.WaitText("#live-people", "(enseignant)"))
 	s.waitVideo(parent, "parent", `#live-videos .live-camera:not(.live-self) video`)
 	for who, ctx := range map[string]context.Context{"parent": parent, "teacher": teacher} {

@@ -58,6 +58,10 @@ function start(root) {
   let statsTimer = 0;
   let attendanceTimer = 0;
   let queue = Promise.resolve(); // offers are handled one at a time
+  // Tracks put on the slots of our last answer, attached once the server
+  // says it applied the answer ("answered"): before that, the server could
+  // miss a simulcast layer's first packets, and lose the layer for good.
+  let toAttach = [];
   let perm = { audio: false, video: false, screen: false };
   let locked = false;
   let waitingRoom = false;
@@ -186,6 +190,9 @@ function start(root) {
           console.warn('live: offer', err);
           ws?.close();
         });
+        break;
+      case 'answered':
+        queue = queue.then(() => attach()).catch((err) => console.warn('live: attach', err));
         break;
       case 'participant_joined':
         people.set(m.participant.user, m.participant);
@@ -343,21 +350,36 @@ function start(root) {
     const peer = pc;
     if (!peer) return;
     await peer.setRemoteDescription({ type: 'offer', sdp: m.sdp });
-    // Our tracks go on the slots made for them, found by mid.
-    const attached = [];
+    // Our tracks go on the slots made for them, found by mid; the tracks
+    // themselves once the server applied the answer (attach).
+    const slots = [];
     for (const slot of m.slots || []) {
       const track = local[slot.source];
       const tr = peer.getTransceivers().find((x) => x.mid === slot.mid);
       if (!track || !tr || tr.sender.track === track) continue;
       if (senders[slot.source] && senders[slot.source] !== tr.sender) continue; // an older slot
       tr.direction = 'sendonly';
-      await tr.sender.replaceTrack(track);
       senders[slot.source] = tr.sender;
-      attached.push(slot.source);
+      slots.push({ sender: tr.sender, track, source: slot.source });
     }
     const ans = await peer.createAnswer();
     await peer.setLocalDescription(ans);
-    if (peer === pc) send({ type: 'answer', sdp: peer.localDescription.sdp });
+    if (peer === pc) {
+      toAttach = slots;
+      send({ type: 'answer', sdp: peer.localDescription.sdp });
+    }
+  }
+
+  // attach puts our tracks on the slots of the answer the server applied.
+  async function attach() {
+    const list = toAttach;
+    toAttach = [];
+    const attached = [];
+    for (const a of list) {
+      if (local[a.source] !== a.track || senders[a.source] !== a.sender) continue; // turned off meanwhile
+      await a.sender.replaceTrack(a.track);
+      attached.push(a.source);
+    }
     // A screen share stays sharp: the encoder lowers the frame rate, never
     // the resolution, when bandwidth is short.
     if (attached.includes('camera')) await layerCamera(senders.camera);
