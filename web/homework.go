@@ -234,27 +234,7 @@ func (s *Server) hwDownload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := it.Attachments[i]
-	d, err := s.cfg.Files.OpenVersion(ctx, a.FileID, a.Version)
-	if errors.Is(err, files.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", downloadType(d.ContentType))
-	h.Set("Content-Disposition", contentDisposition(false, a.Name))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Cache-Control", "private, no-cache")
-	if d.SHA256 != "" {
-		h.Set("ETag", `"`+d.SHA256+`"`)
-	}
-	rs := s.cfg.Files.Reader(ctx, d)
-	defer rs.Close()
-	http.ServeContent(w, r, "", d.Node.CreatedAt, rs)
+	s.serveVersion(w, r, a.FileID, a.Version, a.Name)
 }
 
 // ---- API ---------------------------------------------------------------------
