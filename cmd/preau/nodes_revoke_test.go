@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-
-	"preau/auth"
 )
 
 // revokeWithin is issue 8's promise for fault test 6.
@@ -29,45 +27,24 @@ func TestNodesRevocation(t *testing.T) {
 	cl := startCluster(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	var classID, pupil, teacher, admin int64
-	for _, q := range []struct {
-		sql, arg string
-		v        *int64
-	}{
-		{"SELECT id FROM classes WHERE name = ?", "3e A", &classID},
-		{"SELECT id FROM users WHERE login = ?", "eleve.demo", &pupil},
-		{"SELECT id FROM users WHERE login = ?", "prof.demo", &teacher},
-		{"SELECT id FROM users WHERE login = ?", "admin.demo", &admin},
-	} {
-		if err := cl.d.QueryRow(ctx, q.sql, q.arg).Scan(q.v); err != nil {
-			t.Fatalf("%s %q: %v", q.sql, q.arg, err)
-		}
+	var classID int64
+	if err := cl.d.QueryRow(ctx, "SELECT id FROM classes WHERE name = ?", "3e A").Scan(&classID); err != nil {
+		t.Fatal(err)
 	}
-	sessions := auth.NewSessions(cl.d)
-	cookie := func(user int64) string {
-		token, err := sessions.Create(ctx, cl.d, user, "preau fault test", "127.0.0.1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return "preau_session=" + token
-	}
-	pupilCookie, teacherCookie, adminCookie := cookie(pupil), cookie(teacher), cookie(admin)
+	pupil, pupilCookie := cl.session(t, "eleve.demo")
+	_, teacherCookie := cl.session(t, "prof.demo")
+	_, adminCookie := cl.session(t, "admin.demo")
+	// call sends one request and decodes a success into v.
 	call := func(base, cookie, method, path, body string, v any) int {
 		t.Helper()
-		req, _ := http.NewRequestWithContext(ctx, method, base+path, strings.NewReader(body))
-		req.Header.Set("Cookie", cookie)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatalf("%s %s: %v", method, path, err)
+		r := do(base, cookie, method, path, "application/json", []byte(body))
+		if r.err != nil {
+			t.Fatalf("%s %s: %v", method, path, r.err)
 		}
-		defer resp.Body.Close()
-		if v != nil && resp.StatusCode < 300 {
-			if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-				t.Fatalf("%s %s: %v", method, path, err)
-			}
+		if v != nil && r.code < 300 {
+			r.decode(t, v)
 		}
-		return resp.StatusCode
+		return r.code
 	}
 
 	// The lesson on node B; teacher and pupil join there.
