@@ -65,8 +65,13 @@ type lesson struct {
 	structure int64
 	room      *sfu.Room // nil for a lesson another node runs
 	// node and nodeURL: the node that runs a lesson of another node
-	// (live_placement.go).
+	// (live_placement.go). orphan: that node died; the room is re-created
+	// on a live node when a page comes back (live_resume.go).
 	node, nodeURL string
+	orphan        bool
+	// prior is the roll call a re-created lesson had on its dead node,
+	// closed at its last heartbeat (live_resume.go), by user.
+	prior map[int64]livestore.Attendance
 	// journal writes the roll call as the lesson goes (live_rollcall.go).
 	journal *journal
 }
@@ -106,7 +111,8 @@ func (ls *lessons) start(m *sfu.Manager, c directory.Class, by int64, now time.T
 		}
 		delete(ls.byClass, c.ID)
 	}
-	// Another node may run it (live_placement.go).
+	// Another node may run it, or may have run it and died: the caller
+	// re-creates an orphan's room (live_placement.go, live_resume.go).
 	ctx := context.Background()
 	if l, ok := ls.elsewhere(ctx, c.ID); ok {
 		return l, false, nil
@@ -268,6 +274,14 @@ func (s *Server) startLesson(r *http.Request, classID int64, waitingRoom bool) (
 		return lesson{}, false, directory.ErrNotFound
 	}
 	l, created, err := s.lessons.start(s.cfg.Live.Manager, c, u.UserID, s.cfg.Live.now(), waitingRoom, s.saveRollCall)
+	if err == nil && l.orphan {
+		// Its node died: re-create its room here, or, when it is over,
+		// start a new lesson (live_resume.go).
+		var ok bool
+		if l, ok = s.resumeLesson(r.Context(), l); !ok {
+			l, created, err = s.lessons.start(s.cfg.Live.Manager, c, u.UserID, s.cfg.Live.now(), waitingRoom, s.saveRollCall)
+		}
+	}
 	if err != nil {
 		s.log.Error("live: start lesson", "class", c.ID, "err", err)
 		return lesson{}, false, errLiveUnavailable
@@ -372,6 +386,12 @@ func (s *Server) apiEndLesson(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
+	if l.orphan { // its node died and no page came back yet (live_resume.go)
+		s.lessons.dropOrphan(l)
+		s.log.Info("live: lesson of a dead node ended", "room", l.Room, "by", currentUser(r).UserID)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	if l.room == nil { // another node runs it: it decides (live_placement.go)
 		s.forwardTo(w, r, l.nodeURL)
 		return
@@ -395,6 +415,7 @@ func (s *Server) saveRollCall(l lesson, roll []sfu.AttendanceRecord) {
 		rows = append(rows, livestore.Attendance{UserID: id, Name: a.Name, Role: a.Role, FirstJoin: a.FirstJoin,
 			LastLeave: a.LastLeave, Total: time.Duration(a.TotalMS) * time.Millisecond, Sessions: a.Sessions})
 	}
+	rows = l.withPrior(rows) // a re-created lesson's earlier time (live_resume.go)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	ended := s.cfg.Live.now().UTC()

@@ -31,8 +31,8 @@ import (
 const (
 	// placementBeat is how often a node beats; PlacementTTL how long the
 	// others wait before they take it for dead (the registry's TTL).
-	placementBeat = 2 * time.Second
-	PlacementTTL  = 6 * time.Second
+	placementBeat = time.Second
+	PlacementTTL  = 4 * time.Second
 	// placementTimeout bounds one registry call on a request's path.
 	placementTimeout = time.Second
 )
@@ -99,26 +99,27 @@ func (l *lesson) placed() placedLesson {
 }
 
 // lessonOf turns a registry entry into a lesson run by another node (no
-// local room).
+// local room); ok is false when the entry is not a lesson. A lesson whose
+// node stopped beating comes back orphan: its room died with its node, and
+// the first page to reconnect has it re-created on a live node
+// (live_resume.go).
 func lessonOf(r placement.Room, nodes []placement.Node) (lesson, bool) {
 	var p placedLesson
 	if !strings.HasPrefix(r.ID, "classe-") || json.Unmarshal(r.Meta, &p) != nil || p.Room == "" {
 		return lesson{}, false
 	}
 	l := lesson{Room: p.Room, ClassID: p.ClassID, StartedBy: p.StartedBy, StartedAt: p.StartedAt,
-		WaitingRoom: p.WaitingRoom, structure: p.Structure, node: r.Node}
+		WaitingRoom: p.WaitingRoom, structure: p.Structure, node: r.Node, orphan: true}
 	for _, n := range nodes {
 		if n.ID == r.Node {
-			l.nodeURL = n.URL
-			return l, true
+			l.nodeURL, l.orphan = n.URL, false
 		}
 	}
-	return lesson{}, false // its node stopped beating: the lesson is lost with it
+	return l, true
 }
 
-// elsewhere returns the lesson of class classID running on another live
-// node. A lesson whose node is dead is released, so that this node may
-// start a new one.
+// elsewhere returns the lesson of class classID placed on another node:
+// running there, or orphan when that node died.
 func (ls *lessons) elsewhere(ctx context.Context, classID int64) (lesson, bool) {
 	live := ls.placement()
 	if live == nil {
@@ -135,11 +136,7 @@ func (ls *lessons) elsewhere(ctx context.Context, classID int64) (lesson, bool) 
 	if err != nil {
 		return lesson{}, false
 	}
-	if l, ok := lessonOf(r, nodes); ok {
-		return l, true
-	}
-	reg.Release(ctx, r.ID, r.Node) // only if still on the dead node
-	return lesson{}, false
+	return lessonOf(r, nodes)
 }
 
 // claim records l, just started here, in the registry. When another node
@@ -199,7 +196,7 @@ func (ls *lessons) remote() []lesson {
 		if r.Node == live.Node.ID {
 			continue
 		}
-		if l, ok := lessonOf(r, nodes); ok {
+		if l, ok := lessonOf(r, nodes); ok && !l.orphan {
 			out = append(out, l)
 		}
 	}
@@ -287,15 +284,8 @@ func (s *Server) forwardStart(w http.ResponseWriter, r *http.Request) bool {
 	if s.cfg.Live == nil || r.Header.Get(placedHeader) != "" {
 		return false
 	}
-	live := s.cfg.Live.ready()
-	ctx, cancel := context.WithTimeout(r.Context(), placementTimeout)
-	nodes, err := live.Registry.Nodes(ctx)
-	cancel()
-	if err != nil {
-		return false // the registry is away: this node serves its own
-	}
-	best, ok := placement.Pick(nodes)
-	if !ok || best.ID == live.Node.ID || best.URL == "" {
+	best, ok := s.pickOther(r.Context())
+	if !ok {
 		return false
 	}
 	body, err := io.ReadAll(r.Body)
@@ -306,6 +296,24 @@ func (s *Server) forwardStart(w http.ResponseWriter, r *http.Request) bool {
 	r.ContentLength = int64(len(body))
 	s.forwardTo(w, r, best.URL)
 	return true
+}
+
+// pickOther returns the least-loaded live node when it is not this one:
+// where a new room should go. ok is false when this node should take it
+// itself (it is the least loaded, or the registry does not answer).
+func (s *Server) pickOther(ctx context.Context) (placement.Node, bool) {
+	live := s.cfg.Live.ready()
+	ctx, cancel := context.WithTimeout(ctx, placementTimeout)
+	defer cancel()
+	nodes, err := live.Registry.Nodes(ctx)
+	if err != nil {
+		return placement.Node{}, false
+	}
+	best, ok := placement.Pick(nodes)
+	if !ok || best.ID == live.Node.ID || best.URL == "" {
+		return placement.Node{}, false
+	}
+	return best, true
 }
 
 // LiveWS is the signaling WebSocket of every node: a room of this node is
@@ -319,10 +327,20 @@ func (s *Server) LiveWS() http.Handler {
 			local.ServeHTTP(w, r)
 			return
 		}
-		if l, ok := s.lessons.byRoom(s.cfg.Live.Manager, id); ok && l.room == nil && l.nodeURL != "" {
+		l, ok := s.lessons.byRoom(s.cfg.Live.Manager, id)
+		switch {
+		case ok && l.orphan:
+			// Its node died: the room is re-created on the least-loaded
+			// node, this one or another (live_resume.go).
+			if best, other := s.pickOther(r.Context()); other && r.Header.Get(placedHeader) == "" {
+				s.forwardTo(w, r, best.URL)
+				return
+			}
+			s.resumeLesson(r.Context(), l)
+		case ok && l.room == nil && l.nodeURL != "":
 			s.forwardTo(w, r, l.nodeURL)
 			return
 		}
-		local.ServeHTTP(w, r) // unknown here too: the join says so
+		local.ServeHTTP(w, r) // here, or unknown here too: the join says so
 	})
 }

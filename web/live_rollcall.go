@@ -108,12 +108,14 @@ func (j *journalRun) step(ctx context.Context, roll []sfu.AttendanceRecord, now 
 		}
 		j.id = id
 	}
-	var changed []livestore.Attendance
+	rows := make([]livestore.Attendance, 0, len(roll))
 	for _, r := range roll {
-		a, ok := journalRow(r)
-		if !ok {
-			continue
+		if a, ok := journalRow(r); ok {
+			rows = append(rows, a)
 		}
+	}
+	var changed []livestore.Attendance
+	for _, a := range j.l.withPrior(rows) { // a re-created lesson's earlier time (live_resume.go)
 		if w, ok := j.written[a.UserID]; !ok || !sameRow(w, a) {
 			changed = append(changed, a)
 		}

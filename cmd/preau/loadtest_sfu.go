@@ -207,6 +207,11 @@ type sfuSetup struct {
 type sfuSetupPeer struct {
 	User  string `json:"user"`
 	Grant string `json:"grant"`
+	// Cookie, when set, is a real user's session, sent instead of the
+	// synthetic user's header; WS, when set, is the socket to dial instead
+	// of the run's. The fault tests use them (nodes_resume_test.go).
+	Cookie string `json:"-"`
+	WS     string `json:"-"`
 }
 
 // sfuLogin signs the administrator in and returns a client with its session.

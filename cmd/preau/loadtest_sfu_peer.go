@@ -8,6 +8,7 @@ package main
 // sequence gaps and the layer received.
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -177,8 +178,12 @@ func (r *sfuRun) dial(ctx context.Context, room string, peer sfuSetupPeer, publi
 	r.mu.Unlock()
 	dctx, dcancel := context.WithTimeout(ctx, 15*time.Second)
 	defer dcancel()
-	ws, _, err := websocket.Dial(dctx, r.ws, &websocket.DialOptions{HTTPClient: r.http,
-		HTTPHeader: http.Header{r.header: []string{peer.User}}})
+	header := http.Header{r.header: []string{peer.User}}
+	if peer.Cookie != "" {
+		header = http.Header{"Cookie": []string{peer.Cookie}}
+	}
+	ws, _, err := websocket.Dial(dctx, cmp.Or(peer.WS, r.ws), &websocket.DialOptions{HTTPClient: r.http,
+		HTTPHeader: header})
 	if err != nil {
 		return p, fmt.Errorf("%s: dial: %w", peer.User, err)
 	}

@@ -201,6 +201,20 @@ func scanLesson(row scanner, more ...any) (Lesson, error) {
 	return l, err
 }
 
+// Running returns the lesson of room while it runs: its node is alive, or
+// died so recently that no sweep closed it yet. ErrNotFound otherwise.
+func (s *Store) Running(ctx context.Context, room string) (Lesson, error) {
+	l, err := scanLesson(s.DB.QueryRow(ctx, `SELECT `+lessonColumns+` FROM live_lessons WHERE room = ? AND status = ?`,
+		room, StatusRunning))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Lesson{}, ErrNotFound
+	}
+	if err != nil {
+		return Lesson{}, fmt.Errorf("live: running lesson %q: %w", room, err)
+	}
+	return l, nil
+}
+
 // Lesson returns lesson id, running or finished.
 func (s *Store) Lesson(ctx context.Context, id int64) (Lesson, error) {
 	l, err := scanLesson(s.DB.QueryRow(ctx, `SELECT `+lessonColumns+` FROM live_lessons WHERE id = ?`, id))

@@ -195,6 +195,15 @@ func TestJournal(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		// Running finds a running lesson by its room, the dead one too until
+		// a sweep closes it (a live node may re-create its room).
+		if l, err := s.Running(ctx, "cours-dead"); err != nil || l.ID != id {
+			t.Fatalf("Running(cours-dead) before the sweep = %+v, %v; want lesson %d", l, err, id)
+		}
+		if _, err := s.Running(ctx, "cours-none"); err != live.ErrNotFound {
+			t.Fatalf("Running of an unknown room: %v, want ErrNotFound", err)
+		}
+
 		// The sweep at minute 31, two minutes of silence allowed: only the
 		// dead lesson is closed, at its last heartbeat.
 		if n, err := s.Sweep(ctx, at(29)); err != nil || n != 1 {
@@ -206,6 +215,9 @@ func TestJournal(t *testing.T) {
 		}
 		if err := s.Checkpoint(ctx, id, at(21), nil); err != live.ErrClosed {
 			t.Fatalf("checkpoint of an interrupted lesson: %v, want ErrClosed", err)
+		}
+		if _, err := s.Running(ctx, "cours-dead"); err != live.ErrNotFound {
+			t.Fatalf("Running of an interrupted lesson: %v, want ErrNotFound", err)
 		}
 		roll, err := s.Roll(ctx, id)
 		if err != nil || len(roll) != 2 {

@@ -54,6 +54,7 @@ function start(root) {
   let connected = false;
   let finished = false; // ended, kicked or no longer allowed: no reconnection
   let delay = 500;
+  let lostAt = 0; // when the connection was lost, 0 while connected
   let pingTimer = 0;
   let statsTimer = 0;
   let attendanceTimer = 0;
@@ -144,13 +145,18 @@ function start(root) {
     setStatus('Connexion perdue, reconnexion…');
     delete root.dataset.connected;
     setTimeout(connect, delay + Math.random() * 300);
-    delay = Math.min(delay * 2, 10000);
+    // Every 2 s at most for the first 20 s: a lesson whose node died is
+    // re-created on another within seconds (docs/reliability.md); then
+    // less often, so that a long outage is not a storm of retries.
+    if (!lostAt) lostAt = Date.now();
+    delay = Math.min(delay * 2, Date.now() - lostAt < 20000 ? 2000 : 10000);
   }
 
   function handle(m) {
     switch (m.type) {
       case 'waiting':
         delay = 500;
+        lostAt = 0;
         clearInterval(pingTimer);
         pingTimer = setInterval(() => send({ type: 'ping' }), 30000);
         setStatus('Salle d\'attente : l\'enseignant va vous faire entrer.');
@@ -161,6 +167,7 @@ function start(root) {
         break;
       case 'joined':
         delay = 500;
+        lostAt = 0;
         delete root.dataset.waiting;
         me = m.you.user;
         people.clear();
