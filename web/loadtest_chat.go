@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,8 +28,11 @@ import (
 // Synthetic accounts are real rows (conversation members reference users)
 // but have no password, no role and are disabled: nobody can sign in as
 // them, and they appear in no directory list. Which ids an administrator may
-// speak for is held in this process only, until the set-up's ttl: a restart
-// or another node forgets them.
+// speak for is held by the process that made the set-up, until its ttl;
+// another node of a cluster (a load spread over the nodes) recognises them
+// from their rows: a disabled account without a password whose login
+// carries the administrator's prefix and a stamp less than
+// maxChatLoadtestTTL old (synthUserFromDB).
 
 // Bounds of one set-up, so that a typo cannot ask for unbounded work.
 const (
@@ -83,10 +87,43 @@ func (s *Server) ChatPrincipal(r *http.Request) (*identity.Principal, error) {
 	s.chatLoad.mu.Lock()
 	lu, ok := s.chatLoad.users[id]
 	s.chatLoad.mu.Unlock()
+	if !ok {
+		lu, ok = s.synthUserFromDB(r.Context(), id, p.UserID)
+	}
 	if !ok || lu.admin != p.UserID || !time.Now().Before(lu.expires) {
 		return nil, errLoadtestUser
 	}
 	return &identity.Principal{UserID: id, Login: lu.login}, nil
+}
+
+// synthUserFromDB recognises synthetic user id of admin's set-up made by
+// another node: its row is disabled, has no password, and its login is
+// "lt-<admin>-<stamp>-…" with a stamp (the set-up's time, base 36 Unix ns)
+// less than maxChatLoadtestTTL old, which is when it expires here. A hit is
+// kept, so that the row is read once per node.
+func (s *Server) synthUserFromDB(ctx context.Context, id, admin int64) (chatLoadUser, bool) {
+	var login string
+	err := s.db.QueryRow(ctx, "SELECT login FROM users WHERE id = ? AND disabled AND password_hash IS NULL", id).Scan(&login)
+	if err != nil {
+		return chatLoadUser{}, false
+	}
+	rest, ok := strings.CutPrefix(login, loadtestUserPrefix(admin))
+	stamp, _, _ := strings.Cut(rest, "-")
+	ns, err := strconv.ParseInt(stamp, 36, 64)
+	if !ok || err != nil {
+		return chatLoadUser{}, false
+	}
+	lu := chatLoadUser{admin: admin, login: login, expires: time.Unix(0, ns).Add(maxChatLoadtestTTL)}
+	if !time.Now().Before(lu.expires) {
+		return chatLoadUser{}, false
+	}
+	s.chatLoad.mu.Lock()
+	if s.chatLoad.users == nil {
+		s.chatLoad.users, s.chatLoad.runs = map[int64]chatLoadUser{}, map[string]*chatLoadRun{}
+	}
+	s.chatLoad.users[id] = lu
+	s.chatLoad.mu.Unlock()
+	return lu, true
 }
 
 type chatLoadtestRequest struct {

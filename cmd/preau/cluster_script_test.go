@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -142,7 +143,7 @@ func TestClusterScript(t *testing.T) {
 	}
 
 	// Chat crosses the nodes through Redis: the pupil's class channel.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	d, err := db.Open(ctx, db.Config{URL: pg})
 	if err != nil {
@@ -195,6 +196,37 @@ func TestClusterScript(t *testing.T) {
 		if f.Type == "message" && f.Data.ClientID == "cluster-1" && f.Data.Seq == seq {
 			break
 		}
+	}
+
+	// The load tools, given both nodes: chat members on each node, and a
+	// live room on each node. Nothing lost; figures are not judged.
+	cfg, err := parseLoadtest([]string{"--url", n1 + "," + n2, "--conversations", "2", "--members", "4",
+		"--rate", "10", "--duration", "2s", "--drain", "3s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := loadtestChat(ctx, cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("loadtest chat on 2 nodes: %+v", sum)
+	if sum.Nodes != 2 || sum.Acked == 0 || sum.Deliveries != sum.Acked*4 || sum.Lost != 0 || sum.Duplicated != 0 ||
+		sum.LatencyLocalP50 <= 0 || sum.LatencyCrossP50 <= 0 || sum.ServerCPUUsPerDelivery <= 0 {
+		t.Errorf("loadtest chat on 2 nodes: %+v; want every ack delivered to the 4 members, across the nodes too, and both nodes' CPU", sum)
+	}
+	var sfuOut, sfuLog strings.Builder
+	err = runLoadtestSFU(ctx, []string{"--url", n1 + "," + n2, "--rooms", "2", "--subscribers", "2", "--kbps", "300",
+		"--duration", "2s", "--join-within", "1s", "--json"}, &sfuOut, &sfuLog)
+	if err != nil {
+		t.Fatalf("loadtest sfu on 2 nodes: %v\n%s", err, sfuLog.String())
+	}
+	var sfuSum sfuSummary
+	if err := json.Unmarshal([]byte(sfuOut.String()), &sfuSum); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("loadtest sfu on 2 nodes: %s", sfuOut.String())
+	if sfuSum.Nodes != 2 || sfuSum.SubscribersWithVideo != 4 || sfuSum.ForwardedPackets == 0 {
+		t.Errorf("loadtest sfu on 2 nodes: %+v; want 4 subscribers with video\n%s", sfuSum, sfuLog.String())
 	}
 
 	// SIGTERM stops the script and its nodes.

@@ -34,7 +34,11 @@ const (
 )
 
 type loadConfig struct {
-	URL           string
+	URL string // the first node: the set-up and clean-up go there
+	// URLs are every node given to --url (comma-separated): connections
+	// are spread over them in turn, so that a conversation's members sit
+	// on every node and its messages cross between them.
+	URLs          []string
 	Login         string // the demo administrator
 	Password      string
 	Data          string // deprecated, ignored: the server sets the run up (POST /api/v1/chat/loadtest)
@@ -50,7 +54,7 @@ type loadConfig struct {
 func parseLoadtest(args []string) (loadConfig, error) {
 	c := loadConfig{}
 	fs := flag.NewFlagSet("loadtest chat", flag.ContinueOnError)
-	fs.StringVar(&c.URL, "url", "http://127.0.0.1:8080", "the server (127.0.0.1, ::1 or localhost only)")
+	fs.StringVar(&c.URL, "url", "http://127.0.0.1:8080", "the server, or the nodes of one cluster separated by commas (127.0.0.1, ::1 or localhost only)")
 	fs.StringVar(&c.Login, "login", "admin.demo", "the demo administrator's login")
 	fs.StringVar(&c.Password, "password", "preau-demo-2026", "its password")
 	fs.StringVar(&c.Data, "data", "", "deprecated and ignored: the server creates the load conversations itself")
@@ -92,10 +96,29 @@ func parseLoadtest(args []string) (loadConfig, error) {
 		return c, fmt.Errorf("loadtest: %d connections need more than %d per account (%d accounts): raise --members or lower --connections",
 			c.Connections, maxConnsPerUser, users)
 	}
-	if err := localOnly(c.URL); err != nil {
+	urls, err := nodeURLs(c.URL)
+	if err != nil {
 		return c, err
 	}
+	c.URL, c.URLs = urls[0], urls
 	return c, nil
+}
+
+// nodeURLs splits --url into its nodes (comma-separated), each on this
+// machine only, at most 16.
+func nodeURLs(raw string) ([]string, error) {
+	var out []string
+	for u := range strings.SplitSeq(raw, ",") {
+		u = strings.TrimSuffix(strings.TrimSpace(u), "/")
+		if err := localOnly(u); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	if len(out) > 16 {
+		return nil, errors.New("loadtest: --url: at most 16 nodes")
+	}
+	return out, nil
 }
 
 // localOnly refuses any target but this machine: the tool opens thousands of
@@ -169,9 +192,15 @@ type loadSummary struct {
 	LatencyP50     float64 `json:"latency_p50_ms"`
 	LatencyP99     float64 `json:"latency_p99_ms"`
 	LatencyP999    float64 `json:"latency_p999_ms"`
-	Lost           int64   `json:"lost"`       // acked, not received by a member connection
-	Duplicated     int64   `json:"duplicated"` // the same (conversation, seq) twice on one connection
-	Errors         int64   `json:"errors"`     // error frames and connections closed by the server
+	// With several nodes: how many, and the p50 latency of the deliveries
+	// whose sender was on the receiver's node and of those that crossed
+	// to another node (the cross-node hop is their difference).
+	Nodes           int     `json:"nodes"`
+	LatencyLocalP50 float64 `json:"latency_same_node_p50_ms,omitempty"`
+	LatencyCrossP50 float64 `json:"latency_cross_node_p50_ms,omitempty"`
+	Lost            int64   `json:"lost"`       // acked, not received by a member connection
+	Duplicated      int64   `json:"duplicated"` // the same (conversation, seq) twice on one connection
+	Errors          int64   `json:"errors"`     // error frames and connections closed by the server
 	// From the server's /metrics (process collector): 0 when it has none.
 	ServerCPUUsPerDelivery float64 `json:"server_cpu_us_per_delivery"`
 	ServerKBPerConnection  float64 `json:"server_kb_per_connection"`
@@ -190,6 +219,10 @@ func (s loadSummary) print(w io.Writer) {
 		s.Connections, s.Users, s.Conversations, s.Members, s.Senders, s.Rate, capped)
 	fmt.Fprintf(w, "sent %d, acked %d in %.1f s; deliveries %d (%.0f/s)\n", s.Sent, s.Acked, s.SendSeconds, s.Deliveries, s.DeliveriesPerS)
 	fmt.Fprintf(w, "latency p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms\n", s.LatencyP50, s.LatencyP99, s.LatencyP999)
+	if s.Nodes > 1 {
+		fmt.Fprintf(w, "%d nodes: latency p50 %.2f ms from a sender on the same node, %.2f ms from another node\n",
+			s.Nodes, s.LatencyLocalP50, s.LatencyCrossP50)
+	}
 	fmt.Fprintf(w, "lost %d, duplicated %d, errors %d\n", s.Lost, s.Duplicated, s.Errors)
 	fmt.Fprintf(w, "server: %.1f µs CPU per delivery; per connection %.1f KB RSS, %.1f KB Go heap+stacks; RSS %.1f MB\n",
 		s.ServerCPUUsPerDelivery, s.ServerKBPerConnection, s.ServerHeapKBPerConnection, s.ServerRSSMB)
@@ -329,6 +362,19 @@ type serverMetrics struct {
 	cpuS       float64
 	rssBytes   float64
 	heapStacks float64 // go_memstats_heap_inuse_bytes + go_memstats_stack_inuse_bytes
+}
+
+// scrapeNodes sums the figures of every node; ok only when each had them.
+func scrapeNodes(ctx context.Context, bases []string) serverMetrics {
+	sum := serverMetrics{ok: true}
+	for _, b := range bases {
+		m := scrapeMetrics(ctx, b)
+		sum.ok = sum.ok && m.ok
+		sum.cpuS += m.cpuS
+		sum.rssBytes += m.rssBytes
+		sum.heapStacks += m.heapStacks
+	}
+	return sum
 }
 
 func scrapeMetrics(ctx context.Context, base string) serverMetrics {

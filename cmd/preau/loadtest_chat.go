@@ -30,15 +30,19 @@ const maxLatencySamples = 1 << 18
 type loadConn struct {
 	conv       int64
 	user       int
+	node       int // index of its node in --url
 	ws         *websocket.Conn
 	subscribed chan struct{}
 	done       chan struct{}
 
-	seen  []uint8 // deliveries by seq (fresh conversations start at 1)
-	lat   []uint32
-	dups  int64
-	acked []int64 // seqs acknowledged to this connection's sends
-	sent  int64
+	seen []uint8 // deliveries by seq (fresh conversations start at 1)
+	lat  []uint32
+	// With several nodes, the same latencies split by where the sender
+	// was: on this connection's node, or on another.
+	latLocal, latCross []uint32
+	dups               int64
+	acked              []int64 // seqs acknowledged to this connection's sends
+	sent               int64
 }
 
 // frameIn is every server frame the tool reads, in one decode.
@@ -76,15 +80,16 @@ func loadtestChat(ctx context.Context, cfg loadConfig, logw io.Writer) (loadSumm
 			fmt.Fprintf(logw, "%v (the server deletes the set-up once its ttl has passed)\n", err)
 		}
 	}()
-	sum := loadSummary{Connections: len(p.conns), Conversations: len(p.convs), Members: cfg.Members, Users: len(p.users), Rate: cfg.Rate}
+	sum := loadSummary{Connections: len(p.conns), Conversations: len(p.convs), Members: cfg.Members, Users: len(p.users), Rate: cfg.Rate,
+		Nodes: len(cfg.URLs)}
 	run := &loadRun{convConns: map[int64]int64{}}
 	for _, s := range p.conns {
 		run.convConns[s.conv]++
 	}
 
-	m0 := scrapeMetrics(ctx, cfg.URL)
+	m0 := scrapeNodes(ctx, cfg.URLs)
 	fmt.Fprintf(logw, "loadtest: connecting %d connections as %d accounts…\n", len(p.conns), len(p.users))
-	conns, err := dialAll(ctx, cfg.URL, p, run)
+	conns, err := dialAll(ctx, cfg.URLs, p, run)
 	defer func() {
 		for _, c := range conns {
 			c.ws.CloseNow()
@@ -101,7 +106,7 @@ func loadtestChat(ctx context.Context, cfg loadConfig, logw io.Writer) (loadSumm
 		return sum, ctx.Err()
 	case <-time.After(time.Second):
 	}
-	m1 := scrapeMetrics(ctx, cfg.URL)
+	m1 := scrapeNodes(ctx, cfg.URLs)
 	if m0.ok && m1.ok {
 		sum.ServerKBPerConnection = (m1.rssBytes - m0.rssBytes) / 1024 / float64(len(conns))
 		sum.ServerRSSMB = m1.rssBytes / (1 << 20)
@@ -153,7 +158,7 @@ func loadtestChat(ctx context.Context, cfg loadConfig, logw io.Writer) (loadSumm
 		}
 	}
 	elapsed := time.Since(start)
-	m2 := scrapeMetrics(ctx, cfg.URL)
+	m2 := scrapeNodes(ctx, cfg.URLs)
 
 	for _, c := range conns {
 		c.ws.Close(websocket.StatusNormalClosure, "")
@@ -162,12 +167,13 @@ func loadtestChat(ctx context.Context, cfg loadConfig, logw io.Writer) (loadSumm
 		<-c.done
 	}
 	sum.SendSeconds = elapsed.Seconds()
-	var lat []uint32
+	var lat, latLocal, latCross []uint32
 	ackedByConv := map[int64][]int64{}
 	for _, c := range conns {
 		sum.Sent += c.sent
 		sum.Duplicated += c.dups
 		lat = append(lat, c.lat...)
+		latLocal, latCross = append(latLocal, c.latLocal...), append(latCross, c.latCross...)
 		ackedByConv[c.conv] = append(ackedByConv[c.conv], c.acked...)
 	}
 	for _, c := range conns {
@@ -181,6 +187,9 @@ func loadtestChat(ctx context.Context, cfg loadConfig, logw io.Writer) (loadSumm
 	sum.DeliveriesPerS = float64(sum.Deliveries) / elapsed.Seconds()
 	slices.Sort(lat)
 	sum.LatencyP50, sum.LatencyP99, sum.LatencyP999 = quantileMs(lat, 0.50), quantileMs(lat, 0.99), quantileMs(lat, 0.999)
+	slices.Sort(latLocal)
+	slices.Sort(latCross)
+	sum.LatencyLocalP50, sum.LatencyCrossP50 = quantileMs(latLocal, 0.50), quantileMs(latCross, 0.50)
 	if m1.ok && m2.ok && sum.Deliveries > 0 {
 		sum.ServerCPUUsPerDelivery = (m2.cpuS - m1.cpuS) * 1e6 / float64(sum.Deliveries)
 	}
@@ -198,26 +207,32 @@ func quantileMs(sorted []uint32, q float64) float64 {
 // dialAll opens every connection, a few at a time, and waits until each is
 // subscribed. The connections opened are returned even on an error, for the
 // caller to close.
-func dialAll(ctx context.Context, base string, p loadPlan, run *loadRun) ([]*loadConn, error) {
-	wsURL := "ws" + strings.TrimPrefix(strings.TrimSuffix(base, "/"), "http") + "/ws/chat"
+func dialAll(ctx context.Context, bases []string, p loadPlan, run *loadRun) ([]*loadConn, error) {
+	wsURLs := make([]string, len(bases))
+	for i, b := range bases {
+		wsURLs[i] = "ws" + strings.TrimPrefix(strings.TrimSuffix(b, "/"), "http") + "/ws/chat"
+	}
 	conns := make([]*loadConn, len(p.conns))
 	errs := make(chan error, len(p.conns))
 	sem := make(chan struct{}, 32)
 	var wg sync.WaitGroup
+	inConv := map[int64]int{} // a conversation's connections take the nodes in turn
 	for k, s := range p.conns {
+		node := inConv[s.conv] % len(wsURLs)
+		inConv[s.conv]++
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
 			h := http.Header{"Cookie": {p.cookie}, p.header: {strconv.FormatInt(p.users[s.user].id, 10)}}
-			ws, _, err := websocket.Dial(dctx, wsURL, &websocket.DialOptions{HTTPHeader: h})
+			ws, _, err := websocket.Dial(dctx, wsURLs[node], &websocket.DialOptions{HTTPHeader: h})
 			if err != nil {
 				errs <- fmt.Errorf("loadtest: connection %d: %w", k, err)
 				return
 			}
 			ws.SetReadLimit(64 << 10)
-			c := &loadConn{conv: s.conv, user: s.user, ws: ws, subscribed: make(chan struct{}), done: make(chan struct{})}
+			c := &loadConn{conv: s.conv, user: s.user, node: node, ws: ws, subscribed: make(chan struct{}), done: make(chan struct{})}
 			conns[k] = c
 			go c.read(context.WithoutCancel(ctx), run)
 			// Subscribe, then watch the conversation's presence as the
@@ -288,9 +303,17 @@ func (c *loadConn) read(ctx context.Context, run *loadRun) {
 				continue
 			}
 			run.deliveries.Add(1)
-			if ts, ok := strings.CutPrefix(f.Data.Body, "lt "); ok && len(c.lat) < maxLatencySamples {
+			// The body is "lt <sent, Unix ns> <sender's node>".
+			if rest, ok := strings.CutPrefix(f.Data.Body, "lt "); ok && len(c.lat) < maxLatencySamples {
+				ts, node, _ := strings.Cut(rest, " ")
 				if sent, err := strconv.ParseInt(ts, 10, 64); err == nil && now >= sent {
-					c.lat = append(c.lat, uint32(min((now-sent)/1000, math.MaxUint32)))
+					us := uint32(min((now-sent)/1000, math.MaxUint32))
+					c.lat = append(c.lat, us)
+					if n, err := strconv.Atoi(node); err == nil && n == c.node {
+						c.latLocal = append(c.latLocal, us)
+					} else if err == nil {
+						c.latCross = append(c.latCross, us)
+					}
 				}
 			}
 		case "ack":
@@ -313,8 +336,8 @@ func (c *loadConn) send(ctx context.Context, n int, offset, interval time.Durati
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for i := 0; ; i++ {
-		msg := fmt.Sprintf(`{"v":1,"type":"send","id":%d,"data":{"conversation":%d,"client_id":"lt-%d-%d","body":"lt %d"}}`,
-			i+2, c.conv, n, i, time.Now().UnixNano())
+		msg := fmt.Sprintf(`{"v":1,"type":"send","id":%d,"data":{"conversation":%d,"client_id":"lt-%d-%d","body":"lt %d %d"}}`,
+			i+2, c.conv, n, i, time.Now().UnixNano(), c.node)
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		err := c.ws.Write(wctx, websocket.MessageText, []byte(msg))
 		cancel()

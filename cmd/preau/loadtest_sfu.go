@@ -33,7 +33,10 @@ const (
 )
 
 type sfuLoadConfig struct {
-	URL           string
+	URL string // the first node
+	// URLs are every node given to --url (comma-separated): rooms are set
+	// up on each in turn, and their peers go straight to the room's node.
+	URLs          []string
 	Login         string
 	Password      string
 	Rooms         int
@@ -51,7 +54,7 @@ type sfuLoadConfig struct {
 func parseLoadtestSFU(args []string) (sfuLoadConfig, error) {
 	var c sfuLoadConfig
 	fs := flag.NewFlagSet("loadtest sfu", flag.ContinueOnError)
-	fs.StringVar(&c.URL, "url", "http://127.0.0.1:8080", "the server, started with --demo (loopback only unless --allow-remote)")
+	fs.StringVar(&c.URL, "url", "http://127.0.0.1:8080", "the server, started with --demo, or the nodes of one cluster separated by commas (loopback only unless --allow-remote)")
 	fs.StringVar(&c.Login, "login", "admin.demo", "the demo administrator's login")
 	fs.StringVar(&c.Password, "password", "preau-demo-2026", "its password")
 	fs.IntVar(&c.Rooms, "rooms", 1, "rooms, each with one publisher (VP8 + Opus)")
@@ -92,14 +95,21 @@ func parseLoadtestSFU(args []string) (sfuLoadConfig, error) {
 	case !slices.Contains([]string{"low", "medium", "high", "mixed"}, c.Layer):
 		return c, fmt.Errorf("loadtest sfu: --layer %q: low, medium, high or mixed", c.Layer)
 	}
-	if !c.AllowRemote {
-		if err := localOnly(c.URL); err != nil {
-			return c, fmt.Errorf("%w (or --allow-remote)", err)
+	for u := range strings.SplitSeq(c.URL, ",") {
+		u = strings.TrimSuffix(strings.TrimSpace(u), "/")
+		if !c.AllowRemote {
+			if err := localOnly(u); err != nil {
+				return c, fmt.Errorf("%w (or --allow-remote)", err)
+			}
+		} else if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			return c, fmt.Errorf("loadtest sfu: --url %q: want http(s)://HOST:PORT", u)
 		}
-	} else if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return c, fmt.Errorf("loadtest sfu: --url %q: want http(s)://HOST:PORT", c.URL)
+		c.URLs = append(c.URLs, u)
 	}
-	c.URL = strings.TrimSuffix(c.URL, "/")
+	if len(c.URLs) > 16 || len(c.URLs) > c.Rooms {
+		return c, errors.New("loadtest sfu: --url: at most 16 nodes, and no more nodes than --rooms")
+	}
+	c.URL = c.URLs[0]
 	return c, nil
 }
 
@@ -117,6 +127,7 @@ var sfuQualities = []string{"low", "medium", "high"}
 
 // sfuSummary is what a run measured; the JSON names are stable.
 type sfuSummary struct {
+	Nodes                int     `json:"nodes"`
 	Rooms                int     `json:"rooms"`
 	Subscribers          int     `json:"subscribers"`
 	Kbps                 int     `json:"kbps"`
@@ -168,8 +179,12 @@ func (s sfuSummary) print(w io.Writer) {
 				s.Layers["low"], s.Layers["medium"], s.Layers["high"])
 		}
 	}
-	fmt.Fprintf(w, "%d room(s) × %d subscribers, VP8 %d kbit/s + Opus, joins spread over %.1f s; simulcast: %s\n",
-		s.Rooms, s.Subscribers/max(s.Rooms, 1), s.Kbps, s.JoinWithinS, sim)
+	nodes := ""
+	if s.Nodes > 1 {
+		nodes = fmt.Sprintf(" on %d nodes", s.Nodes)
+	}
+	fmt.Fprintf(w, "%d room(s)%s × %d subscribers, VP8 %d kbit/s + Opus, joins spread over %.1f s; simulcast: %s\n",
+		s.Rooms, nodes, s.Subscribers/max(s.Rooms, 1), s.Kbps, s.JoinWithinS, sim)
 	fmt.Fprintf(w, "publishers sending %d/%d; subscribers joined %d/%d, with video %d/%d, with audio %d/%d\n",
 		s.PublishersSending, s.Rooms, s.SubscribersJoined, s.Subscribers, s.SubscribersWithVideo, s.Subscribers,
 		s.SubscribersWithAudio, s.Subscribers)
@@ -196,12 +211,14 @@ func runLoadtestSFU(ctx context.Context, args []string, stdout, stderr io.Writer
 
 // sfuSetup is the answer of POST /api/v1/live/loadtest.
 type sfuSetup struct {
-	Rooms []struct {
-		Room        string         `json:"room"`
-		Publisher   sfuSetupPeer   `json:"publisher"`
-		Subscribers []sfuSetupPeer `json:"subscribers"`
-	} `json:"rooms"`
-	Header string `json:"header"`
+	Rooms  []sfuSetupRoom `json:"rooms"`
+	Header string         `json:"header"`
+}
+
+type sfuSetupRoom struct {
+	Room        string         `json:"room"`
+	Publisher   sfuSetupPeer   `json:"publisher"`
+	Subscribers []sfuSetupPeer `json:"subscribers"`
 }
 
 type sfuSetupPeer struct {
@@ -232,12 +249,47 @@ func sfuLogin(ctx context.Context, cfg sfuLoadConfig) (*http.Client, error) {
 	return c, nil
 }
 
-func sfuSetupRooms(ctx context.Context, c *http.Client, cfg sfuLoadConfig) (sfuSetup, error) {
+// sfuSetupNodes sets the rooms up on the nodes, as evenly as can be, and
+// points each peer at its room's node. The rooms come back interleaved
+// (node 1's first, node 2's first, …) so that the joins alternate.
+func sfuSetupNodes(ctx context.Context, c *http.Client, cfg sfuLoadConfig) (sfuSetup, error) {
+	var all sfuSetup
+	byNode := make([][]sfuSetupRoom, len(cfg.URLs))
+	for i, base := range cfg.URLs {
+		rooms := cfg.Rooms / len(cfg.URLs)
+		if i < cfg.Rooms%len(cfg.URLs) {
+			rooms++
+		}
+		s, err := sfuSetupRooms(ctx, c, cfg, base, rooms)
+		if err != nil {
+			return all, fmt.Errorf("%w (node %s)", err, base)
+		}
+		ws := strings.Replace(base, "http", "ws", 1) + "/live/ws"
+		for _, r := range s.Rooms {
+			r.Publisher.WS = ws
+			for j := range r.Subscribers {
+				r.Subscribers[j].WS = ws
+			}
+			byNode[i] = append(byNode[i], r)
+		}
+		all.Header = s.Header
+	}
+	for k := 0; len(all.Rooms) < cfg.Rooms; k++ {
+		for _, rooms := range byNode {
+			if k < len(rooms) {
+				all.Rooms = append(all.Rooms, rooms[k])
+			}
+		}
+	}
+	return all, nil
+}
+
+func sfuSetupRooms(ctx context.Context, c *http.Client, cfg sfuLoadConfig, base string, rooms int) (sfuSetup, error) {
 	var s sfuSetup
 	ttl := cfg.JoinWithin + cfg.FirstFrameMax + cfg.Duration + time.Minute
-	body, _ := json.Marshal(map[string]int{"rooms": cfg.Rooms, "subscribers": cfg.Subscribers,
+	body, _ := json.Marshal(map[string]int{"rooms": rooms, "subscribers": cfg.Subscribers,
 		"ttl": int(min(ttl, 10*time.Minute).Seconds())})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, cfg.URL+"/api/v1/live/loadtest", strings.NewReader(string(body)))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/live/loadtest", strings.NewReader(string(body)))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.Do(req)
 	if err != nil {
@@ -255,7 +307,7 @@ func sfuSetupRooms(ctx context.Context, c *http.Client, cfg sfuLoadConfig) (sfuS
 	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
 		return s, fmt.Errorf("loadtest sfu: set-up: %w", err)
 	}
-	if len(s.Rooms) != cfg.Rooms || s.Header == "" {
+	if len(s.Rooms) != rooms || s.Header == "" {
 		return s, errors.New("loadtest sfu: set-up: unexpected answer")
 	}
 	return s, nil
@@ -264,14 +316,14 @@ func sfuSetupRooms(ctx context.Context, c *http.Client, cfg sfuLoadConfig) (sfuS
 // loadtestSFU runs the whole load: set-up, publishers, subscribers joining
 // over JoinWithin, the steady window, then it closes every peer.
 func loadtestSFU(ctx context.Context, cfg sfuLoadConfig, logw io.Writer) (sfuSummary, error) {
-	sum := sfuSummary{Rooms: cfg.Rooms, Subscribers: cfg.Rooms * cfg.Subscribers, Kbps: cfg.Kbps,
+	sum := sfuSummary{Nodes: len(cfg.URLs), Rooms: cfg.Rooms, Subscribers: cfg.Rooms * cfg.Subscribers, Kbps: cfg.Kbps,
 		SimulcastRequested: cfg.Simulcast, JoinWithinS: cfg.JoinWithin.Seconds()}
 	logf := func(format string, args ...any) { fmt.Fprintf(logw, format+"\n", args...) }
 	client, err := sfuLogin(ctx, cfg)
 	if err != nil {
 		return sum, err
 	}
-	setup, err := sfuSetupRooms(ctx, client, cfg)
+	setup, err := sfuSetupNodes(ctx, client, cfg)
 	if err != nil {
 		return sum, err
 	}
@@ -279,7 +331,7 @@ func loadtestSFU(ctx context.Context, cfg sfuLoadConfig, logw io.Writer) (sfuSum
 	if err != nil {
 		return sum, err
 	}
-	before := scrapeSFU(ctx, client, cfg.URL)
+	before := scrapeSFUNodes(ctx, client, cfg.URLs)
 	if !before.ok {
 		logf("the server's /metrics has no process or SFU figures: server CPU and memory are not reported")
 	}
@@ -321,13 +373,13 @@ func loadtestSFU(ctx context.Context, cfg sfuLoadConfig, logw io.Writer) (sfuSum
 	if err := sfuSleep(ctx, time.Second); err != nil {
 		return sum, err
 	}
-	s1 := scrapeSFU(ctx, client, cfg.URL)
+	s1 := scrapeSFUNodes(ctx, client, cfg.URLs)
 	t1 := time.Now()
 	logf("steady window: %s", cfg.Duration)
 	if err := sfuSleep(ctx, cfg.Duration); err != nil {
 		return sum, err
 	}
-	s2 := scrapeSFU(ctx, client, cfg.URL)
+	s2 := scrapeSFUNodes(ctx, client, cfg.URLs)
 	sum.SteadyS = time.Since(t1).Seconds()
 
 	run.summarise(&sum)
@@ -374,6 +426,24 @@ type sfuMetrics struct {
 	ok                                 bool
 	cpuS, rss, heapStacks              float64
 	packets, slow, participants, rooms float64
+}
+
+// scrapeSFUNodes sums the figures of every node; ok only when each had
+// them.
+func scrapeSFUNodes(ctx context.Context, c *http.Client, bases []string) sfuMetrics {
+	sum := sfuMetrics{ok: true}
+	for _, b := range bases {
+		m := scrapeSFU(ctx, c, b)
+		sum.ok = sum.ok && m.ok
+		sum.cpuS += m.cpuS
+		sum.rss += m.rss
+		sum.heapStacks += m.heapStacks
+		sum.packets += m.packets
+		sum.slow += m.slow
+		sum.participants += m.participants
+		sum.rooms += m.rooms
+	}
+	return sum
 }
 
 func scrapeSFU(ctx context.Context, c *http.Client, base string) sfuMetrics {

@@ -166,6 +166,8 @@ func TestLoadtestSFUFlags(t *testing.T) {
 		{"--kbps", "0"},
 		{"--join-within", "-1s"},
 		{"--layer", "ultra"},
+		{"--url", "http://127.0.0.1:8081,http://example.org:8080"},
+		{"--url", "http://127.0.0.1:8081,http://127.0.0.1:8082", "--rooms", "1"}, // a node without a room
 	} {
 		if _, err := parseLoadtestSFU(args); err == nil {
 			t.Errorf("%v accepted", args)
@@ -173,5 +175,9 @@ func TestLoadtestSFUFlags(t *testing.T) {
 	}
 	if _, err := parseLoadtestSFU([]string{"--url", "http://example.org:8080", "--allow-remote"}); err != nil {
 		t.Errorf("--allow-remote: %v", err)
+	}
+	c, err := parseLoadtestSFU([]string{"--url", "http://127.0.0.1:8081/,http://127.0.0.1:8082", "--rooms", "2"})
+	if err != nil || c.URL != "http://127.0.0.1:8081" || len(c.URLs) != 2 || c.URLs[1] != "http://127.0.0.1:8082" {
+		t.Errorf("two nodes: %+v, %v", c, err)
 	}
 }

@@ -53,6 +53,8 @@ func TestLoadtestFlags(t *testing.T) {
 		{"--rate", "-1"},
 		{"--conversations", "1000", "--members", "21"},
 		{"--members", "2", "--connections", "11"}, // 6 per account
+		{"--url", "http://127.0.0.1:8080,http://example.org:8080"},
+		{"--url", "http://127.0.0.1:8080,"},
 	} {
 		if _, err := parseLoadtest(args); err == nil {
 			t.Errorf("%v accepted", args)
@@ -62,6 +64,10 @@ func TestLoadtestFlags(t *testing.T) {
 		if _, err := parseLoadtest([]string{"--url", u}); err != nil {
 			t.Errorf("%s refused: %v", u, err)
 		}
+	}
+	c, err := parseLoadtest([]string{"--url", "http://127.0.0.1:8081/, http://127.0.0.1:8082"})
+	if err != nil || c.URL != "http://127.0.0.1:8081" || len(c.URLs) != 2 || c.URLs[1] != "http://127.0.0.1:8082" {
+		t.Errorf("two nodes: %+v, %v", c, err)
 	}
 }
 
