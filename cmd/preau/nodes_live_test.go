@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/redis/go-redis/v9"
 
 	"preau/sfu/placement"
@@ -69,7 +71,7 @@ func TestNodesLiveAcross(t *testing.T) {
 	if liveRooms(t, owner) != 1 || liveRooms(t, other) != 0 {
 		t.Fatalf("rooms after the first start: A %d, B %d", liveRooms(t, cl.a), liveRooms(t, cl.b))
 	}
-	teacherLive := joinLive(t, ctx, cl.a.url, teacher, room1)
+	teacherLive, teacherWS := joinLiveConn(t, ctx, cl.a.url, teacher, room1)
 	if e, ok := waitLive(teacherLive, 10*time.Second, func(e liveEvent) bool { return e.Type == "joined" || e.Type == "error" }); !ok || e.Type != "joined" {
 		t.Fatalf("the teacher joins through A: %+v", e)
 	}
@@ -112,6 +114,35 @@ func TestNodesLiveAcross(t *testing.T) {
 	}); !ok {
 		t.Fatal("the teacher did not see the pupil who came through the other node")
 	}
+	// Revocation across nodes (fault test 6): the teacher, whose socket
+	// came through A, removes a second pupil whose socket came through B;
+	// the pupil is cut off within 1 s, wherever the room runs.
+	var kickedID int64
+	if err := cl.d.QueryRow(ctx, `SELECT e.user_id FROM enrolments e WHERE e.class_id = ? AND e.user_id <> ?
+		ORDER BY e.user_id LIMIT 1`, classes["3e A"], pupilID).Scan(&kickedID); err != nil || cl.cookie[kickedID] == "" {
+		t.Fatalf("a second pupil of 3e A with a session: %d, %v", kickedID, err)
+	}
+	kickedLive := joinLive(t, ctx, cl.b.url, cl.cookie[kickedID], room1)
+	if e, ok := waitLive(kickedLive, 10*time.Second, func(e liveEvent) bool { return e.Type == "joined" || e.Type == "error" }); !ok || e.Type != "joined" {
+		t.Fatalf("the second pupil joins through B: %+v", e)
+	}
+	kick, _ := json.Marshal(map[string]any{"v": 1, "type": "kick", "user": fmt.Sprint(kickedID)})
+	kickedAt := time.Now()
+	if err := teacherWS.Write(ctx, websocket.MessageText, kick); err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := waitLive(kickedLive, time.Second, func(e liveEvent) bool { return e.Type == "error" || e.Type == "closed" }); !ok ||
+		(e.Type == "error" && e.Code != "kicked") {
+		t.Errorf("the kicked pupil (through B, room on %s) was not cut off within 1 s: %+v", owner.name, e)
+	} else {
+		t.Logf("kick across nodes: the pupil's socket through B got %q %v after the teacher's kick through A", e.Code, time.Since(kickedAt).Round(100*time.Microsecond))
+	}
+	// Nor may they come back through the other node.
+	again := joinLive(t, ctx, cl.a.url, cl.cookie[kickedID], room1)
+	if e, ok := waitLive(again, 10*time.Second, func(e liveEvent) bool { return e.Type == "joined" || e.Type == "error" }); !ok || e.Type != "error" {
+		t.Errorf("the kicked pupil rejoins through A: %+v, want an error", e)
+	}
+
 	// A parent may not end it, through the other node either.
 	_, parent := cl.session(t, "parent.demo")
 	if r := do(other.url, parent, "POST", "/api/v1/live/rooms/"+room1+"/end", "", nil); r.code != http.StatusNotFound {

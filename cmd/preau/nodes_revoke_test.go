@@ -136,6 +136,14 @@ type liveEvent struct {
 // events; the channel closes with the socket.
 func joinLive(t *testing.T, ctx context.Context, base, cookie, room string) <-chan liveEvent {
 	t.Helper()
+	ch, _ := joinLiveConn(t, ctx, base, cookie, room)
+	return ch
+}
+
+// joinLiveConn is joinLive that also returns the socket, for the test to
+// send on (the reader is the channel's goroutine).
+func joinLiveConn(t *testing.T, ctx context.Context, base, cookie, room string) (<-chan liveEvent, *websocket.Conn) {
+	t.Helper()
 	r := do(base, cookie, "POST", "/api/v1/live/rooms/"+room+"/grant", "", nil)
 	if r.code != http.StatusOK {
 		t.Fatalf("grant to %s on %s: %s", room, base, r)
@@ -169,7 +177,7 @@ func joinLive(t *testing.T, ctx context.Context, base, cookie, room string) <-ch
 			}
 		}
 	}()
-	return ch
+	return ch, ws
 }
 
 // waitLive waits up to d for an event that matches; a closed socket is the
