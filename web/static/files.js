@@ -78,20 +78,44 @@ function start(root) {
     };
   }
 
-  // sendOnce sends one body with XHR (fetch has no upload progress).
+  // sendOnce sends one body with XHR (fetch has no upload progress). A
+  // request that stalls — no byte sent for a minute, or no answer two
+  // minutes after the last byte — is abandoned as a network error, so that
+  // a part is sent again instead of waiting for ever on a dead connection
+  // (a slow one keeps making progress and is never cut).
+  const stallSending = 60 * 1000;
+  const stallAnswer = 120 * 1000;
   function sendOnce(method, url, body, onProgress) {
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
+      let watchdog = 0;
+      const watch = (ms) => {
+        clearTimeout(watchdog);
+        watchdog = setTimeout(() => xhr.abort(), ms);
+      };
       xhr.open(method, url);
       xhr.responseType = 'json';
-      xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded, e.total); };
+      xhr.upload.onprogress = (e) => {
+        watch(stallSending);
+        if (e.lengthComputable) onProgress(e.loaded, e.total);
+      };
+      xhr.upload.onload = () => watch(stallAnswer);
       xhr.onload = () => {
+        clearTimeout(watchdog);
         if (xhr.status >= 200 && xhr.status < 300) { resolve(xhr.response); return; }
         const err = new Error((xhr.response && xhr.response.message) || `Erreur ${xhr.status}.`);
         err.status = xhr.status;
         reject(err);
       };
-      xhr.onerror = () => { const e = new Error('Connexion interrompue.'); e.network = true; reject(e); };
+      const lost = (msg) => () => {
+        clearTimeout(watchdog);
+        const e = new Error(msg);
+        e.network = true;
+        reject(e);
+      };
+      xhr.onerror = lost('Connexion interrompue.');
+      xhr.onabort = lost('La connexion ne répond plus.');
+      watch(stallSending);
       xhr.send(body);
     });
   }
