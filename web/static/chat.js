@@ -206,6 +206,18 @@ function start(root) {
       }
       case 'error': {
         const clientID = requests.get(f.id);
+        const p = clientID && pending.get(clientID);
+        // Nothing was stored on busy or internal: the same client_id is
+        // sent again, later, a few times (it can never be stored twice).
+        if (p && (d.code === 'busy' || d.code === 'internal') && (p.tries || 0) < 5) {
+          p.tries = (p.tries || 0) + 1;
+          const li = mineLi(clientID);
+          if (li) setState(li, 'nouvel essai…', false);
+          setTimeout(() => {
+            if (pending.get(clientID) === p && ws && ws.readyState === WebSocket.OPEN) sendPending(clientID, p);
+          }, 1000 * 2 ** (p.tries - 1) + Math.random() * 500);
+          break;
+        }
         if (clientID) {
           pending.delete(clientID);
           const li = mineLi(clientID);
