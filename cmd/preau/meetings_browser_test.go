@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,7 +81,13 @@ func TestBrowserMeeting(t *testing.T) {
 	}
 	// Each sees the other, and each page decodes the other's video.
 	s := &liveSession{t: t, b: b, base: base}
-	step(teacher, "teacher", "see the parent", browsertest.WaitText("#live-people", "Émilie Martin"))
+	step(teacher, "teacher", "see the parent", browsertest.WaitText("#live-people", "Émilie Martin"),
+		browsertest.WaitText("#live-people", "Couper le micro"))
+	// A meeting has no floor: the teacher may mute or remove, not "give the floor".
+	if people, err := chromedp.Run(teacher, chromedp.Evaluate[string](`document.querySelector('#live-people').textContent`)); err != nil ||
+		strings.Contains(people, "parole") {
+		t.Errorf("the teacher's list of participants in a meeting: %q (%v); want no floor buttons", people, err)
+	}
 	s.waitVideo(teacher, "teacher", `#live-videos .live-camera:not(.live-self) video`)
 	step(parent, "parent", "see the teacher", browsertest.WaitText("#live-people", "(enseignant)"))
 	s.waitVideo(parent, "parent", `#live-videos .live-camera:not(.live-self) video`)

@@ -24,6 +24,9 @@ if (root) start(root);
 function start(root) {
   const room = root.dataset.room;
   const moderator = root.dataset.moderator === 'true';
+  // A meeting or a council: everyone may speak and show their camera, so
+  // there is no floor to give or take back.
+  const meeting = root.dataset.meeting === 'true';
   const $ = (id) => document.getElementById(id);
   const status = $('live-status');
   const videos = $('live-videos');
@@ -686,7 +689,8 @@ function start(root) {
       li.dataset.user = p.user;
       const name = document.createElement('span');
       name.className = 'live-name';
-      name.dataset.base = p.name + (p.role === 'moderator' ? ' (enseignant)' : '') + (p.user === me ? ' — vous' : '') +
+      name.dataset.base = p.name + (p.role === 'moderator' ? (room.startsWith('conseil-') ? ' (anime le conseil)' : ' (enseignant)') : '') +
+        (p.user === me ? ' — vous' : '') +
         (floor.has(p.user) ? ' — a la parole' : '');
       name.textContent = name.dataset.base + (p.user === speaker ? ' — parle' : '');
       li.classList.toggle('speaking', p.user === speaker);
@@ -694,16 +698,19 @@ function start(root) {
       if (moderator && connected && p.user !== me && p.role !== 'moderator') {
         const actions = document.createElement('span');
         actions.className = 'live-actions';
-        if (floor.has(p.user)) {
+        if (meeting) {
+          // no floor in a meeting
+        } else if (floor.has(p.user)) {
           actions.append(button('Reprendre la parole', 'small', () => takeFloor(p.user), 'Reprendre la parole à ' + p.name));
         } else {
           actions.append(button('Donner la parole', 'small', () => giveFloor(p.user, false), 'Donner la parole à ' + p.name));
         }
+        const from = meeting ? ' de la réunion' : ' du cours';
         actions.append(
           button('Couper le micro', 'small', () => send({ type: 'mute', user: p.user }), 'Couper le micro de ' + p.name),
           button('Retirer', 'small danger', () => {
-            if (confirm('Retirer ' + p.name + ' du cours ? Il ne pourra pas revenir.')) send({ type: 'kick', user: p.user });
-          }, 'Retirer ' + p.name + ' du cours'),
+            if (confirm('Retirer ' + p.name + from + ' ? Il ne pourra pas revenir.')) send({ type: 'kick', user: p.user });
+          }, 'Retirer ' + p.name + from),
         );
         li.append(actions);
       }
