@@ -327,6 +327,10 @@ func (s *Server) LiveWS() http.Handler {
 			local.ServeHTTP(w, r)
 			return
 		}
+		if isMeetingRoom(id) { // a meeting or council (meetings_placement.go)
+			s.meetingWS(w, r, local, id)
+			return
+		}
 		l, ok := s.lessons.byRoom(s.cfg.Live.Manager, id)
 		switch {
 		case ok && l.orphan:

@@ -23,7 +23,8 @@ import (
 // POST /api/v1/live/rooms/{room}/grant) like a lesson's. Unlike a lesson,
 // nobody starts one: the server creates the room the first time a member
 // asks for it inside its opening window (from a few minutes before the
-// start to the end), and ends it at the window's end. The members are an
+// start to the end), on one node when several run (meetings_placement.go),
+// and ends it at the window's end. The members are an
 // explicit list read from the module each time (a cancelled booking or a
 // member taken off loses the room at once); everyone else gets 404. Every
 // member may publish camera and microphone; the teacher (meeting) or the
@@ -44,8 +45,9 @@ type meetingRoom struct {
 // OpenAt reports whether the room is open at t.
 func (m meetingRoom) OpenAt(t time.Time) bool { return !t.Before(m.Opens) && t.Before(m.Closes) }
 
-// meetingRooms is the registry of the meeting rooms open on this node (in
-// memory like the lessons: issue 8 moves it beside the room → node map).
+// meetingRooms is the map of the meeting rooms this node opened, so that
+// it ends its own. Which node runs a room is the placement registry's
+// (meetings_placement.go).
 type meetingRooms struct {
 	mu   sync.Mutex
 	open map[string]*sfu.Room
@@ -56,46 +58,65 @@ func isMeetingRoom(id string) bool {
 	return strings.HasPrefix(id, meetings.RoomPrefix) || strings.HasPrefix(id, councils.RoomPrefix)
 }
 
-// ensure returns the open room of spec, creating it on the SFU (under the
-// lock: two members arriving at once get the same room) with a timer that
-// ends it when the window closes.
-func (mr *meetingRooms) ensure(m *sfu.Manager, spec meetingRoom, now time.Time) (*sfu.Room, error) {
+// ensure returns room id, open on m, or creates it (created true) under
+// the lock: two members arriving at once get the same room. first, when
+// set, runs before, under the same lock, and nothing happens unless it
+// returns nil (a re-creation moves the registry entry to this node first:
+// another request for the room then waits here for the room, see wait).
+// done is closed when a room created here ends.
+func (mr *meetingRooms) ensure(m *sfu.Manager, id string, first func() error) (room *sfu.Room, done <-chan struct{}, created bool, err error) {
 	mr.mu.Lock()
 	defer mr.mu.Unlock()
-	if r, ok := mr.open[spec.Room]; ok {
-		if m.Room(spec.Room) == r {
-			return r, nil
+	if first != nil {
+		if err := first(); err != nil {
+			return nil, nil, false, err
 		}
-		delete(mr.open, spec.Room)
 	}
-	room, err := m.CreateRoom(spec.Room, sfu.KindMeeting)
+	if r, ok := mr.open[id]; ok && m.Room(id) == r {
+		return r, nil, false, nil
+	}
+	room, err = m.CreateRoom(id, sfu.KindMeeting)
 	if err != nil {
-		return nil, err
+		return nil, nil, false, err
 	}
 	if mr.open == nil {
 		mr.open = map[string]*sfu.Room{}
 	}
-	mr.open[spec.Room] = room
-	time.AfterFunc(spec.Closes.Sub(now), func() { mr.end(m, spec.Room) })
-	return room, nil
+	mr.open[id] = room // a room of the same id that ended is replaced
+	ended := make(chan struct{})
+	room.OnEnd(func([]sfu.AttendanceRecord) { close(ended) })
+	return room, ended, true, nil
 }
 
-// end ends room id if it is open (a cancellation, the window's end).
-func (mr *meetingRooms) end(m *sfu.Manager, id string) {
+// wait returns once no room is being created (ensure).
+func (mr *meetingRooms) wait() {
+	mr.mu.Lock()
+	defer mr.mu.Unlock()
+}
+
+// end ends room id if it is open here (a cancellation, the moderator),
+// and reports whether it was.
+func (mr *meetingRooms) end(m *sfu.Manager, id string) bool {
 	mr.mu.Lock()
 	r, ok := mr.open[id]
-	delete(mr.open, id)
 	mr.mu.Unlock()
-	if ok && m.Room(id) == r {
-		r.End()
+	if !ok || m.Room(id) != r {
+		return false
 	}
+	r.End()
+	return true
 }
 
-// endMeetingRoom ends room id now, if it is open on this node.
-func (s *Server) endMeetingRoom(id string) {
-	if s.cfg.Live != nil && id != "" {
-		s.meetingRooms.end(s.cfg.Live.Manager, id)
+// drop forgets room r of id, which ended, unless a newer room of the same
+// id took its place; it reports whether it did.
+func (mr *meetingRooms) drop(id string, r *sfu.Room) bool {
+	mr.mu.Lock()
+	defer mr.mu.Unlock()
+	if mr.open[id] != r {
+		return false
 	}
+	delete(mr.open, id)
+	return true
 }
 
 // meetingSpec describes room id for u, or errMeetingNotFound when it is
@@ -164,9 +185,10 @@ func (s *Server) councilRoom(ctx context.Context, id int64) (meetingRoom, error)
 	return spec, nil
 }
 
-// reachableMeeting returns the meeting room of the {room} parameter, open
-// on the SFU, when the caller is a member and the room is in its window;
-// otherwise it answers 404.
+// reachableMeeting returns the meeting room of the {room} parameter when
+// the caller is a member and the room is in its window, and whether they
+// moderate it; otherwise it answers 404. Where the room runs is
+// hostMeeting's (meetings_placement.go).
 func (s *Server) reachableMeeting(w http.ResponseWriter, r *http.Request) (meetingRoom, bool, bool) {
 	if s.cfg.Live == nil {
 		s.notFound(w, r)
@@ -174,18 +196,12 @@ func (s *Server) reachableMeeting(w http.ResponseWriter, r *http.Request) (meeti
 	}
 	u := currentUser(r)
 	spec, err := s.meetingSpec(r.Context(), u, chi.URLParam(r, "room"))
-	now := s.cfg.Live.now()
 	switch {
-	case errors.Is(err, errMeetingNotFound) || (err == nil && !spec.OpenAt(now)):
+	case errors.Is(err, errMeetingNotFound) || (err == nil && !spec.OpenAt(s.cfg.Live.now())):
 		s.notFound(w, r)
 		return spec, false, false
 	case err != nil:
 		s.fail(w, r, err)
-		return spec, false, false
-	}
-	if _, err := s.meetingRooms.ensure(s.cfg.Live.Manager, spec, now); err != nil {
-		s.log.Error("live: open meeting room", "room", spec.Room, "err", err)
-		s.error(w, r, http.StatusServiceUnavailable, "La visio n'a pas pu s'ouvrir. Réessayez dans un instant.")
 		return spec, false, false
 	}
 	return spec, slices.Contains(spec.Moderators, u.UserID), true
@@ -196,6 +212,18 @@ func (s *Server) reachableMeeting(w http.ResponseWriter, r *http.Request) (meeti
 func (s *Server) apiMeetingGrant(w http.ResponseWriter, r *http.Request) {
 	spec, moderator, ok := s.reachableMeeting(w, r)
 	if !ok {
+		return
+	}
+	// The node that runs the room signs its grants (any node could: the
+	// key is shared); a new room opens there (meetings_placement.go).
+	url, err := s.hostMeeting(r.Context(), spec, s.cfg.Live.now(), r.Header.Get(placedHeader) == "")
+	switch {
+	case err != nil:
+		s.log.Error("live: open meeting room", "room", spec.Room, "err", err)
+		s.error(w, r, http.StatusServiceUnavailable, "La visio n'a pas pu s'ouvrir. Réessayez dans un instant.")
+		return
+	case url != "":
+		s.forwardTo(w, r, url)
 		return
 	}
 	u := currentUser(r)
@@ -218,7 +246,9 @@ func (s *Server) apiMeetingGrant(w http.ResponseWriter, r *http.Request) {
 		ICEServers: s.cfg.Live.Manager.ICEServers(g.UserID, now)})
 }
 
-// apiEndMeeting ends the meeting room for everyone: moderators only.
+// apiEndMeeting ends the meeting room for everyone: moderators only. A
+// room of another node is ended there: the request is forwarded to it,
+// once (a request forwarded already marks the entry, see endMeetingRoom).
 func (s *Server) apiEndMeeting(w http.ResponseWriter, r *http.Request) {
 	spec, moderator, ok := s.reachableMeeting(w, r)
 	if !ok {
@@ -228,7 +258,24 @@ func (s *Server) apiEndMeeting(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	s.endMeetingRoom(spec.Room)
+	if r.Header.Get(placedHeader) == "" {
+		s.meetingRooms.end(s.cfg.Live.Manager, spec.Room)
+		ctx, cancel := context.WithTimeout(r.Context(), placementTimeout)
+		_, n, elsewhere, err := s.meetingElsewhere(ctx, spec.Room)
+		cancel()
+		if err != nil {
+			s.log.Error("live: end meeting room", "room", spec.Room, "err", err)
+			apiError(w, http.StatusServiceUnavailable, "unavailable", "La visio est momentanément injoignable. Réessayez dans un instant.")
+			return
+		}
+		if elsewhere {
+			s.forwardTo(w, r, n.URL)
+			return
+		}
+	} else {
+		s.endMeetingRoom(spec.Room)
+	}
+	s.log.Info("live: meeting room ended", "room", spec.Room, "by", currentUser(r).UserID)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -243,6 +290,16 @@ type meetingRoomData struct {
 func (s *Server) meetingRoomPage(w http.ResponseWriter, r *http.Request) {
 	spec, moderator, ok := s.reachableMeeting(w, r)
 	if !ok {
+		return
+	}
+	// Opened here if this node is to run it; otherwise the page's grant
+	// request is forwarded to the node that runs it, or is to open it. A
+	// room still ending on its node (a council changed a second ago) is
+	// the grant's to wait for: the page asks again.
+	_, err := s.hostMeeting(r.Context(), spec, s.cfg.Live.now(), r.Header.Get(placedHeader) == "")
+	if err != nil && !errors.Is(err, errMeetingPlacement) {
+		s.log.Error("live: open meeting room", "room", spec.Room, "err", err)
+		s.error(w, r, http.StatusServiceUnavailable, "La visio n'a pas pu s'ouvrir. Réessayez dans un instant.")
 		return
 	}
 	s.render(w, r, http.StatusOK, "meetings_room", view{Title: spec.Title, Data: meetingRoomData{Room: spec.Room, Title: spec.Title,
