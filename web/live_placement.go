@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	livestore "preau/ent/live"
 	"preau/sfu/placement"
 )
 
@@ -215,7 +216,10 @@ func (s *Server) RunPlacement(ctx context.Context) {
 	live := s.cfg.Live.ready()
 	tick := time.NewTicker(placementBeat)
 	defer tick.Stop()
-	for {
+	for beat := 0; ; beat++ {
+		if beat%placementSweepBeats == placementSweepBeats-1 {
+			s.sweepPlacement(ctx, live.now())
+		}
 		st := live.Manager.Stats()
 		bctx, cancel := context.WithTimeout(ctx, placementTimeout)
 		node := live.Node
@@ -242,6 +246,48 @@ func (s *Server) RunPlacement(ctx context.Context) {
 			cancel()
 			return
 		case <-tick.C:
+		}
+	}
+}
+
+// placementSweepBeats: every this many beats (a minute), a node drops the
+// registry entries that nobody will come back to (sweepPlacement).
+const placementSweepBeats = 60
+
+// sweepPlacement drops the entries of dead nodes that no page will bring
+// back: a lesson no longer running in the database (swept as interrupted,
+// or ended), a meeting whose window has closed, an ended mark whose node is
+// gone. Pages re-create the others (live_resume.go, meetings_placement.go).
+// Every node may sweep at once: each release is a compare-and-set on the
+// dead node's name.
+func (s *Server) sweepPlacement(ctx context.Context, now time.Time) {
+	reg := s.cfg.Live.ready().Registry
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	rooms, err := reg.Rooms(ctx)
+	if err != nil {
+		return
+	}
+	nodes, err := reg.Nodes(ctx)
+	if err != nil {
+		return
+	}
+	store := livestore.NewStore(s.db)
+	for _, r := range rooms {
+		owner, ended := endedOwner(r.Node)
+		if placement.Alive(nodes, owner) || (!ended && placement.Alive(nodes, r.Node)) {
+			continue
+		}
+		drop := ended
+		if l, ok := lessonOf(r, nodes); ok {
+			_, err := store.Running(ctx, l.Room)
+			drop = errors.Is(err, livestore.ErrNotFound)
+		} else if isMeetingRoom(r.ID) && !ended {
+			var m placedMeeting
+			drop = json.Unmarshal(r.Meta, &m) == nil && !now.Before(m.Closes)
+		}
+		if drop {
+			reg.Release(ctx, r.ID, r.Node)
 		}
 	}
 }

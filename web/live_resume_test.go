@@ -1,10 +1,14 @@
 package web
 
 import (
+	"context"
+	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
 	livestore "preau/ent/live"
+	"preau/sfu/placement"
 )
 
 // TestWithPrior: the roll call of a lesson re-created after its node died
@@ -52,5 +56,55 @@ func TestWithPrior(t *testing.T) {
 	// A lesson that was not re-created: rows as they are.
 	if got := (&lesson{}).withPrior(after); len(got) != 3 || got[0] != after[0] {
 		t.Errorf("withPrior without prior = %+v", got)
+	}
+}
+
+// TestSweepPlacement: a node drops the registry entries of dead nodes that
+// no page will bring back — a lesson no longer running in the database, a
+// meeting whose window closed, an ended mark of a dead node — and keeps
+// the ones pages may still re-create, and those of live nodes.
+func TestSweepPlacement(t *testing.T) {
+	f, live := liveFixture(t)
+	ctx := context.Background()
+	now := time.Now()
+	live.ready()
+	reg := live.Registry
+	if _, err := livestore.NewStore(f.d).Start(ctx, livestore.Lesson{Room: "cours-1-1", Structure: f.college,
+		ClassID: f.classA, StartedBy: f.teacher.ID, StartedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	reg.Beat(ctx, placement.Node{ID: "alive", URL: "http://127.0.0.1:1"})
+	lessonMeta := func(room string) json.RawMessage {
+		b, _ := json.Marshal(placedLesson{Room: room, ClassID: 1, Structure: f.college})
+		return b
+	}
+	meetingMeta := func(closes time.Time) json.RawMessage {
+		b, _ := json.Marshal(placedMeeting{Closes: closes})
+		return b
+	}
+	for _, r := range []placement.Room{
+		{ID: "classe-1", Node: "dead", Meta: lessonMeta("cours-1-1")},                  // still running: kept
+		{ID: "classe-2", Node: "dead", Meta: lessonMeta("cours-2-1")},                  // not running: dropped
+		{ID: "classe-3", Node: "alive", Meta: lessonMeta("cours-3-1")},                 // a live node's: kept
+		{ID: "rdv-1", Node: "dead", Meta: meetingMeta(now.Add(-time.Minute))},          // closed: dropped
+		{ID: "rdv-2", Node: "dead", Meta: meetingMeta(now.Add(time.Hour))},             // still open: kept
+		{ID: "rdv-3", Node: endedMark("dead"), Meta: meetingMeta(now.Add(time.Hour))},  // dead mark: dropped
+		{ID: "rdv-4", Node: endedMark("alive"), Meta: meetingMeta(now.Add(time.Hour))}, // its node ends it: kept
+	} {
+		if _, ok, err := reg.Claim(ctx, r); !ok || err != nil {
+			t.Fatalf("claim %s: %v %v", r.ID, ok, err)
+		}
+	}
+	f.srv.sweepPlacement(ctx, now)
+	rooms, err := reg.Rooms(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, r := range rooms {
+		left = append(left, r.ID)
+	}
+	if want := []string{"classe-1", "classe-3", "rdv-2", "rdv-4"}; !slices.Equal(left, want) {
+		t.Errorf("entries after the sweep: %v, want %v", left, want)
 	}
 }
