@@ -16,6 +16,25 @@ import (
 
 // TestBrowserMessagerie: a teacher and a pupil of 3e A open their class's
 // conversation in two headless pages and talk live, without reloading.
+// openClassChat signs a demo user in and opens 3e A's conversation from the
+// Messagerie list, then waits until chat.js is subscribed (without it the
+// composer would post the plain form).
+func openClassChat(t *testing.T, b *browsertest.Browser, base, login string) context.Context {
+	t.Helper()
+	ctx := browserLogin(t, b, base, "/messagerie", login)
+	err := chromedp.Do(ctx,
+		browsertest.WaitText("[data-testid=conversations]", "3e A"),
+		chromedp.Click(chromedp.Search(`//ul[@data-testid="conversations"]//a[contains(., "3e A")]`)),
+		browsertest.WaitText("h1", "3e A"),
+		chromedp.WaitVisible(chromedp.CSS(`#chat[data-live="true"]`)),
+	)
+	if err != nil {
+		browsertest.Screenshot(t, ctx, login)
+		t.Fatalf("%s opens 3e A: %v", login, err)
+	}
+	return ctx
+}
+
 func TestBrowserMessagerie(t *testing.T) {
 	b := browsertest.New(t)
 	// Talk, moderation and the home badge take a minute on 2 loaded cores
@@ -23,25 +42,8 @@ func TestBrowserMessagerie(t *testing.T) {
 	b.Timeout = 3 * time.Minute
 	base, _ := startServe(t, "--demo", "--data", t.TempDir())
 
-	// open signs a demo user in and opens 3e A's conversation from the
-	// Messagerie list, then waits until chat.js is subscribed (without it
-	// the composer would post the plain form).
-	open := func(login string) context.Context {
-		ctx := browserLogin(t, b, base, "/messagerie", login)
-		err := chromedp.Do(ctx,
-			browsertest.WaitText("[data-testid=conversations]", "3e A"),
-			chromedp.Click(chromedp.Search(`//ul[@data-testid="conversations"]//a[contains(., "3e A")]`)),
-			browsertest.WaitText("h1", "3e A"),
-			chromedp.WaitVisible(chromedp.CSS(`#chat[data-live="true"]`)),
-		)
-		if err != nil {
-			browsertest.Screenshot(t, ctx, login)
-			t.Fatalf("%s opens 3e A: %v", login, err)
-		}
-		return ctx
-	}
-	teacher := open("prof.demo")
-	pupil := open("eleve.demo")
+	teacher := openClassChat(t, b, base, "prof.demo")
+	pupil := openClassChat(t, b, base, "eleve.demo")
 
 	say := func(ctx context.Context, who, text string) {
 		t.Helper()

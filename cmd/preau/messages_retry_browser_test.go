@@ -24,21 +24,11 @@ func TestBrowserChatRetry(t *testing.T) {
 	b.Timeout = 2 * time.Minute
 	pg, pgURL := testsvc.PostgresProc(t)
 	base, _ := startServe(t, "--demo", "--data", t.TempDir(), "--database-url", pgURL)
-	ctx := browserLogin(t, b, base, "/messagerie", "eleve.demo")
-	err := chromedp.Do(ctx,
-		browsertest.WaitText("[data-testid=conversations]", "3e A"),
-		chromedp.Click(chromedp.Search(`//ul[@data-testid="conversations"]//a[contains(., "3e A")]`)),
-		browsertest.WaitText("h1", "3e A"),
-		chromedp.WaitVisible(chromedp.CSS(`#chat[data-live="true"]`)),
-	)
-	if err != nil {
-		browsertest.Screenshot(t, ctx, "open")
-		t.Fatalf("the pupil opens 3e A: %v", err)
-	}
+	ctx := openClassChat(t, b, base, "eleve.demo")
 
 	pg.Stop()
 	const text = "Écrit pendant la panne de la base"
-	err = chromedp.Do(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.ID("texte"), text+"\r"),
 		browsertest.WaitText("#chat-list li.mine:last-child", text),
 		browsertest.WaitText("#chat-list li.mine:last-child .chat-state", "nouvel essai"),

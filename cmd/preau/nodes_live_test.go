@@ -54,14 +54,7 @@ func TestNodesLiveAcross(t *testing.T) {
 	}
 	nodes := []*nodeProc{cl.a, cl.b}
 	// Wait until both nodes beat, so that either may be picked.
-	opts, _ := redis.ParseURL(cl.redisURL)
-	rdb := redis.NewClient(opts)
-	defer rdb.Close()
-	reg := placement.NewRedis(rdb, "preau", web.PlacementTTL)
-	waitFor(t, 5*time.Second, "both nodes in the registry", func() bool {
-		ns, err := reg.Nodes(ctx)
-		return err == nil && len(ns) == 2
-	})
+	reg := cl.registry(t, ctx)
 
 	room1 := start(cl.a.url, "3e A", http.StatusCreated)
 	owner, other := nodes[0], nodes[1]
@@ -185,4 +178,22 @@ func liveRooms(t *testing.T, n *nodeProc) int {
 	}
 	t.Fatalf("node %s: no preau_sfu_rooms in /metrics", n.name)
 	return 0
+}
+
+// registry is the nodes' placement registry in their Redis, once both
+// nodes beat in it (so that either may be picked for a new room).
+func (cl *cluster) registry(t *testing.T, ctx context.Context) *placement.Redis {
+	t.Helper()
+	opts, err := redis.ParseURL(cl.redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { rdb.Close() })
+	reg := placement.NewRedis(rdb, "preau", web.PlacementTTL)
+	waitFor(t, 5*time.Second, "both nodes in the registry", func() bool {
+		ns, err := reg.Nodes(ctx)
+		return err == nil && len(ns) == 2
+	})
+	return reg
 }

@@ -13,10 +13,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/redis/go-redis/v9"
-
-	"preau/sfu/placement"
-	"preau/web"
 )
 
 // TestNodesMeetingAcross (issue 8, "Live rooms", for meetings): the demo's
@@ -42,14 +38,7 @@ func TestNodesMeetingAcross(t *testing.T) {
 	room := fmt.Sprintf("rdv-%d", slot)
 	_, teacher := cl.session(t, "prof.demo")
 	parentID, parent := cl.session(t, "parent.demo")
-	opts, _ := redis.ParseURL(cl.redisURL)
-	rdb := redis.NewClient(opts)
-	defer rdb.Close()
-	reg := placement.NewRedis(rdb, "preau", web.PlacementTTL)
-	waitFor(t, 5*time.Second, "both nodes in the registry", func() bool {
-		ns, err := reg.Nodes(ctx)
-		return err == nil && len(ns) == 2
-	})
+	reg := cl.registry(t, ctx)
 	isJoined := func(e liveEvent) bool { return e.Type == "joined" || e.Type == "error" || e.Type == "closed" }
 	sawParent := func(e liveEvent) bool {
 		return e.Type == "participant_joined" && e.Participant != nil && e.Participant.User == fmt.Sprint(parentID)

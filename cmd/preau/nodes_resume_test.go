@@ -13,9 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
-	"preau/sfu/placement"
 	"preau/web"
 )
 
@@ -60,14 +57,7 @@ func TestNodesLiveResume(t *testing.T) {
 	}
 	teacherID, teacher := cl.session(t, "prof.demo")
 
-	opts, _ := redis.ParseURL(cl.redisURL)
-	rdb := redis.NewClient(opts)
-	defer rdb.Close()
-	reg := placement.NewRedis(rdb, "preau", web.PlacementTTL)
-	waitFor(t, 5*time.Second, "both nodes in the registry", func() bool {
-		ns, err := reg.Nodes(ctx)
-		return err == nil && len(ns) == 2
-	})
+	cl.registry(t, ctx) // both nodes beat
 	r := do(cl.a.url, teacher, "POST", "/api/v1/live/lessons", "application/json", fmt.Appendf(nil, `{"class_id":%d}`, class))
 	if r.code != http.StatusCreated {
 		t.Fatalf("start the lesson: %s", r)
