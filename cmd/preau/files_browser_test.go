@@ -51,22 +51,40 @@ func TestBrowserDocuments(t *testing.T) {
 
 	teacher := browserLogin(t, b, base, "/documents", "prof.demo")
 	row := fmt.Sprintf(`//tr[@data-name=%q]`, name)
-	err := chromedp.Do(teacher,
+	// Each step is bounded well within the page's life, so that a failure
+	// still leaves time to read the page's state (uploads, errors, the
+	// dialog) and take a screenshot.
+	teacherStep := func(what string, d time.Duration, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(teacher, d)
+		defer cancel()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			state, _ := chromedp.Run(teacher, chromedp.Evaluate[string](`[
+				'uploads: ' + (document.getElementById('uploads')?.textContent ?? '').trim(),
+				'files-error: ' + (document.getElementById('files-error')?.textContent ?? ''),
+				'share dialog open: ' + document.getElementById('share-dialog')?.open,
+				'share-error: ' + (document.getElementById('share-error')?.textContent ?? ''),
+				'share-class: ' + document.getElementById('share-class')?.value].join('\n')`))
+			browsertest.Screenshot(t, teacher, "documents-teacher")
+			t.Fatalf("teacher %s: %v\npage:\n%s", what, err, state)
+		}
+	}
+	teacherStep("uploads", 90*time.Second,
 		browsertest.WaitText("h1", "Mes documents"),
 		chromedp.SetUploadFiles(chromedp.ID("fichiers"), []string{local, bigPath}),
 		// files.js uploads both with a progress bar each, then reloads.
 		browsertest.WaitText("[data-testid=files]", name),
 		browsertest.WaitText("[data-testid=files]", bigName),
-		chromedp.Click(chromedp.Search(row+`//button[@data-action="share"]`)),
+	)
+	// Clicks in the page (ClickXPath), not at coordinates: a dialog that is
+	// still being laid out cannot turn "Partager" into "Fermer".
+	teacherStep("shares with 3e A", 60*time.Second,
+		browsertest.ClickXPath(row+`//button[@data-action="share"]`),
 		chromedp.WaitVisible(chromedp.ID("share-dialog")),
 		chromedp.SetValue(chromedp.ID("share-class"), strconv.FormatInt(classA, 10)),
-		chromedp.Click(chromedp.CSS(`[data-testid=share-submit]`)),
+		browsertest.ClickXPath(`//button[@data-testid="share-submit"]`),
 		browsertest.WaitText("[data-testid=share-list]", "3e A"),
 	)
-	if err != nil {
-		browsertest.Screenshot(t, teacher, "documents-teacher")
-		t.Fatalf("teacher uploads and shares: %v", err)
-	}
 	teacherSpace, err := chromedp.Run(teacher, chromedp.Location())
 	if err != nil {
 		t.Fatal(err)
@@ -200,16 +218,22 @@ func TestBrowserDocumentsDirect(t *testing.T) {
 		t.Fatal(err)
 	}
 	teacher := browserLogin(t, b, base, "/documents", "prof.demo")
-	err = chromedp.Do(teacher,
+	// Bounded well within the page's life: on a failure the upload's state
+	// can still be read.
+	upCtx, upCancel := context.WithTimeout(teacher, 90*time.Second)
+	err = chromedp.Do(upCtx,
 		browsertest.WaitText("h1", "Mes documents"),
 		chromedp.SetUploadFiles(chromedp.ID("fichiers"), []string{bigPath}),
 		// The page reloads when the upload is done: wait in JS, which
 		// outlives the nodes of the page before.
 		waitTrue(fmt.Sprintf(`(document.querySelector('[data-testid=files]')?.textContent || '').includes(%q)`, bigName)),
 	)
+	upCancel()
 	if err != nil {
+		state, _ := chromedp.Run(teacher, chromedp.Evaluate[string](
+			`'uploads: ' + (document.getElementById('uploads')?.textContent ?? '').trim() + '\nfiles-error: ' + (document.getElementById('files-error')?.textContent ?? '')`))
 		browsertest.Screenshot(t, teacher, "documents-direct")
-		t.Fatalf("teacher uploads a large file: %v", err)
+		t.Fatalf("teacher uploads a large file: %v\npage:\n%s", err, state)
 	}
 	type check struct {
 		Bytes  int    `json:"bytes"`
