@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -26,33 +25,19 @@ import (
 // is rate-limited).
 const (
 	helpPerHour      = 5
-	helpKeysPerHour  = 10000 // distinct senders remembered per window
 	helpWindowLength = time.Hour
 )
 
-// windowLimiter counts events per key in fixed windows.
-type windowLimiter struct {
-	mu    sync.Mutex
-	start time.Time
-	n     map[string]int
-}
-
-// allow counts one event for key and reports whether it is within max per
-// window; a window with too many distinct keys refuses newcomers.
-func (l *windowLimiter) allow(key string, max int, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.n == nil || now.Sub(l.start) >= helpWindowLength {
-		l.start, l.n = now, map[string]int{}
-	}
-	if _, seen := l.n[key]; !seen && len(l.n) >= helpKeysPerHour {
+// allowHelp counts a help request of sender key (an address or a user) in
+// the database, across the nodes, and reports whether it is within
+// helpPerHour; a count that fails refuses the request.
+func (s *Server) allowHelp(ctx context.Context, key string) bool {
+	n, err := countInWindow(ctx, s.db, "help:"+key, helpWindowLength, time.Now())
+	if err != nil {
+		s.log.Warn("help: rate limit", "err", err)
 		return false
 	}
-	if l.n[key] >= max {
-		return false
-	}
-	l.n[key]++
-	return true
+	return n <= helpPerHour
 }
 
 func (s *Server) helpPages(r chi.Router) {
@@ -172,7 +157,7 @@ func (s *Server) helpSubmit(w http.ResponseWriter, r *http.Request) {
 			req.StructureID = st
 		}
 	}
-	if !s.helpLimit.allow(key, helpPerHour, time.Now()) {
+	if !s.allowHelp(ctx, key) {
 		w.Header().Set("Retry-After", "3600")
 		s.error(w, r, http.StatusTooManyRequests, "Vous avez déjà envoyé plusieurs demandes cette heure-ci : appelez l'assistance, ou réessayez plus tard.")
 		return
@@ -408,7 +393,7 @@ func (s *Server) apiCreateHelpRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, u := r.Context(), currentUser(r)
-	if !s.helpLimit.allow("user:"+strconv.FormatInt(u.UserID, 10), helpPerHour, time.Now()) {
+	if !s.allowHelp(ctx, "user:"+strconv.FormatInt(u.UserID, 10)) {
 		w.Header().Set("Retry-After", "3600")
 		apiError(w, http.StatusTooManyRequests, "too_many_requests", "Trop de demandes cette heure-ci : appelez l'assistance, ou réessayez plus tard.")
 		return

@@ -77,8 +77,6 @@ type Server struct {
 	csp       string // the Content-Security-Policy of every answer (middleware.go)
 	help      *help.Store
 	resources *resources.Store
-	// helpLimit bounds help requests per sender and hour (help.go).
-	helpLimit windowLimiter
 	checks    []Check
 	pages     *pages
 	metrics   *metrics

@@ -335,6 +335,9 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 				if _, err := site.PurgeImportCodes(ctx); err != nil {
 					log.Warn("purge import codes", "err", err)
 				}
+				if _, err := site.PurgeRateWindows(ctx); err != nil {
+					log.Warn("purge rate windows", "err", err)
+				}
 				site.SweepLessons(ctx)
 			}
 		}
