@@ -67,3 +67,57 @@ func TestDrain(t *testing.T) {
 	ts.m.Room("cours-a").End()
 	late.mustEvent(3*time.Second, "ended", isType(TypeEnded))
 }
+
+// TestAbandon: a room abandoned (its node was taken for dead and the room
+// re-created on another) cuts every socket without "ended", so that the
+// pages reconnect; OnEnd still runs, with Abandoned true, and the manager
+// forgets the room, whose id may be created again.
+func TestAbandon(t *testing.T) {
+	ts := newTestServer(t)
+	room, err := ts.m.CreateRoom("cours-a", KindLesson)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan bool, 1)
+	room.OnEnd(func([]AttendanceRecord) { ended <- room.Abandoned() })
+	teacher := ts.dial(t, "prof", "cours-a", ts.grant(t, "cours-a", "prof", RoleModerator, true, true))
+	teacher.mustEvent(5*time.Second, "joined", isType(TypeJoined))
+	pupil := ts.dial(t, "eleve", "cours-a", ts.grant(t, "cours-a", "eleve", RoleParticipant, false, false))
+	pupil.mustEvent(5*time.Second, "joined", isType(TypeJoined))
+
+	room.Abandon()
+	select {
+	case abandoned := <-ended:
+		if !abandoned {
+			t.Error("OnEnd of an abandoned room: Abandoned() false")
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("OnEnd not called")
+	}
+	for _, c := range []*testClient{teacher, pupil} {
+		deadline := time.Now().Add(3 * time.Second)
+		for {
+			c.mu.Lock()
+			closed := c.sockErr != nil
+			c.mu.Unlock()
+			if closed {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: socket still open after Abandon", c.name)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if _, got := c.waitEvent(0, isType(TypeEnded)); got {
+			t.Errorf("%s was told the abandoned room ended", c.name)
+		}
+	}
+	if ts.m.Room("cours-a") != nil {
+		t.Error("the manager still holds the abandoned room")
+	}
+	again, err := ts.m.CreateRoom("cours-a", KindLesson)
+	if err != nil || again.Abandoned() {
+		t.Fatalf("the room created again: %v, abandoned %v", err, again != nil && again.Abandoned())
+	}
+	room.End() // no effect on a closed room
+}

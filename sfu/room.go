@@ -26,6 +26,7 @@ type Room struct {
 	banned       map[string]bool
 	locked       bool
 	closed       bool
+	abandoned    bool // closed by Abandon: the room runs on another node now
 
 	// The waiting room: when on, participants (not moderators) wait in
 	// waiting until a moderator admits them; admitted users come back
@@ -473,13 +474,30 @@ func (r *Room) setHand(target *Participant, perm Permissions) {
 // End closes the room: every participant gets "ended", then its
 // PeerConnection and socket are closed. The room is forgotten by the
 // manager; a join afterwards is refused as an unknown room.
-func (r *Room) End() {
+func (r *Room) End() { r.close(false) }
+
+// Abandon closes the room like End but tells nobody it ended: the sockets
+// and PeerConnections are cut, as if this node had died, so that the pages
+// reconnect by themselves — to the node that runs the room now (this one
+// was taken for dead and the room re-created there). The OnEnd function
+// is called, and Abandoned then reports true: the room's owner should not
+// record an end the lesson has not had.
+func (r *Room) Abandon() { r.close(true) }
+
+// Abandoned reports whether the room was closed by Abandon.
+func (r *Room) Abandoned() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.abandoned
+}
+
+func (r *Room) close(abandon bool) {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
 		return
 	}
-	r.closed = true
+	r.closed, r.abandoned = true, abandon
 	now := r.m.cfg.Now()
 	for u := range r.attendance {
 		r.markAbsentLocked(u, now)
@@ -491,9 +509,11 @@ func (r *Room) End() {
 	onEnd := r.onEnd
 	r.mu.Unlock()
 	r.m.forget(r)
-	b := encode(Event{Type: TypeEnded})
-	for _, p := range all {
-		p.sendRaw(b)
+	if !abandon {
+		b := encode(Event{Type: TypeEnded})
+		for _, p := range all {
+			p.sendRaw(b)
+		}
 	}
 	var wg sync.WaitGroup
 	for _, p := range all {

@@ -128,14 +128,14 @@ func (ls *lessons) start(m *sfu.Manager, c directory.Class, by int64, now time.T
 	started := *l
 	room.OnEnd(func(roll []sfu.AttendanceRecord) {
 		ls.release(started)
-		if onEnd != nil {
+		if onEnd != nil && !room.Abandoned() { // abandoned: it goes on elsewhere
 			onEnd(started, roll)
 		}
 	})
 	// A node that started the class's lesson at the same moment and
-	// claimed it first keeps it.
+	// claimed it first keeps it: this room never was the lesson.
 	if theirs, lost := ls.claim(ctx, l); lost {
-		room.End()
+		room.Abandon()
 		return theirs, false, nil
 	}
 	if ls.byClass == nil {

@@ -234,8 +234,13 @@ func (s *Server) RunPlacement(ctx context.Context) {
 				lp := l
 				s.lessons.claim(bctx, &lp)
 			case err == nil && r.Node != live.Node.ID:
-				s.log.Warn("live: lesson placed on another node; ending it here", "room", l.Room, "node", r.Node)
-				l.room.End()
+				// This node was taken for dead and the lesson re-created
+				// there: its sockets are cut without "ended", the pages
+				// reconnect and are forwarded; the roll call is that
+				// node's now.
+				s.log.Warn("live: lesson placed on another node; leaving it to that node", "room", l.Room, "node", r.Node)
+				l.journal.stop()
+				l.room.Abandon()
 			}
 		}
 		cancel()
@@ -386,7 +391,10 @@ func (s *Server) LiveWS() http.Handler {
 				s.forwardTo(w, r, best.URL)
 				return
 			}
-			s.resumeLesson(r.Context(), l)
+			if now, ok := s.resumeLesson(r.Context(), l); ok && now.room == nil && now.nodeURL != "" {
+				s.forwardTo(w, r, now.nodeURL) // another node re-created it first
+				return
+			}
 		case ok && l.room == nil && l.nodeURL != "":
 			s.forwardTo(w, r, l.nodeURL)
 			return

@@ -109,7 +109,9 @@ func (ls *lessons) adopt(m *sfu.Manager, o lesson, prior map[int64]livestore.Att
 	started := *l
 	room.OnEnd(func(roll []sfu.AttendanceRecord) {
 		ls.release(started)
-		onEnd(started, roll)
+		if !room.Abandoned() { // abandoned: it goes on elsewhere
+			onEnd(started, roll)
+		}
 	})
 	if ls.byClass == nil {
 		ls.byClass = map[int64]*lesson{}

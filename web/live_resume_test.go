@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -106,5 +107,42 @@ func TestSweepPlacement(t *testing.T) {
 	}
 	if want := []string{"classe-1", "classe-3", "rdv-2", "rdv-4"}; !slices.Equal(left, want) {
 		t.Errorf("entries after the sweep: %v, want %v", left, want)
+	}
+}
+
+// TestLivePlacedElsewhere: a node that was taken for dead (its lesson
+// re-created on another node meanwhile) finds the registry entry on that
+// node at its next beat; it abandons its room — the pages are cut without
+// "ended" and reconnect there — and records no end: the lesson's row keeps
+// running, for the other node to go on with.
+func TestLivePlacedElsewhere(t *testing.T) {
+	f, live := liveFixture(t)
+	live.RollCallEvery = 50 * time.Millisecond
+	w := f.do("POST", "/api/v1/live/lessons", classBody(f.classA), withCookie(f.session(t, f.teacher)))
+	wantCode(t, w, http.StatusCreated, "teacher starts 3e A")
+	l := decodeBody[lesson](t, w)
+	ctx := context.Background()
+	store := livestore.NewStore(f.d)
+	waitUntil(t, 5*time.Second, "the lesson journaled", func() bool {
+		_, err := store.Running(ctx, l.Room)
+		return err == nil
+	})
+	// Another node re-created it: the entry is on that node now.
+	reg, self := live.Registry, live.Node.ID
+	reg.Beat(ctx, placement.Node{ID: "other", URL: "http://127.0.0.1:1"})
+	if ok, err := reg.Move(ctx, lessonKey(f.classA), self, "other"); !ok || err != nil {
+		t.Fatalf("move the entry: %v %v", ok, err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); f.srv.RunPlacement(rctx) }()
+	defer func() { cancel(); <-done }()
+	waitUntil(t, 5*time.Second, "the room abandoned here", func() bool { return live.Manager.Room(l.Room) == nil })
+	time.Sleep(200 * time.Millisecond) // an end would have been saved by now
+	if got, err := store.Running(ctx, l.Room); err != nil {
+		t.Errorf("the lesson's row after the room moved: %+v, %v; want still running", got, err)
+	}
+	if r, err := reg.Get(ctx, lessonKey(f.classA)); err != nil || r.Node != "other" {
+		t.Errorf("the entry after the room moved: %+v, %v; want on the other node", r, err)
 	}
 }

@@ -280,8 +280,11 @@ func (s *Server) keepMeeting(id string, room *sfu.Room, meta json.RawMessage) {
 		reg.Release(rctx, id, r.Node)
 		return
 	}
-	s.log.Warn("live: meeting room placed on another node; ending it here", "room", id, "node", r.Node)
-	room.End()
+	// This node was taken for dead and the room re-created there: the
+	// sockets are cut without "ended", the pages reconnect and are
+	// forwarded there.
+	s.log.Warn("live: meeting room placed on another node; leaving it to that node", "room", id, "node", r.Node)
+	room.Abandon()
 }
 
 // meetingWS serves the signaling socket of meeting room id, which this
