@@ -68,6 +68,7 @@ type lesson struct {
 	// (live_placement.go). orphan: that node died; the room is re-created
 	// on a live node when a page comes back (live_resume.go).
 	node, nodeURL string
+	nodeBeat      time.Time // that node's last heartbeat
 	orphan        bool
 	// prior is the roll call a re-created lesson had on its dead node,
 	// closed at its last heartbeat (live_resume.go), by user.

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	livestore "preau/ent/live"
@@ -113,7 +114,7 @@ func lessonOf(r placement.Room, nodes []placement.Node) (lesson, bool) {
 		WaitingRoom: p.WaitingRoom, structure: p.Structure, node: r.Node, orphan: true}
 	for _, n := range nodes {
 		if n.ID == r.Node {
-			l.nodeURL, l.orphan = n.URL, false
+			l.nodeURL, l.nodeBeat, l.orphan = n.URL, n.At, false
 		}
 	}
 	return l, true
@@ -301,6 +302,13 @@ func (s *Server) sweepPlacement(ctx context.Context, now time.Time) {
 // base, keeping the Host the browser used (the WebSocket's Origin check
 // compares them) and saying who the client was.
 func (s *Server) forwardTo(w http.ResponseWriter, r *http.Request, base string) {
+	s.forwardElse(w, r, base, nil)
+}
+
+// forwardElse is forwardTo with a way out when nothing listens at base
+// (the connection is refused): refused, when set, may serve the request
+// instead and reports whether it did.
+func (s *Server) forwardElse(w http.ResponseWriter, r *http.Request, base string, refused func(http.ResponseWriter, *http.Request) bool) {
 	target, err := url.Parse(base)
 	if err != nil || target.Host == "" {
 		s.log.Error("live: bad node address", "url", base, "err", err)
@@ -315,6 +323,9 @@ func (s *Server) forwardTo(w http.ResponseWriter, r *http.Request, base string) 
 			pr.Out.Header.Set(placedHeader, "1")
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if refused != nil && errors.Is(err, syscall.ECONNREFUSED) && refused(w, r) {
+				return
+			}
 			s.log.Warn("live: forward to the room's node failed", "url", base, "err", err)
 			apiError(w, http.StatusServiceUnavailable, "unavailable", "Le cours en direct est momentanément injoignable. Réessayez dans un instant.")
 		},
@@ -396,7 +407,22 @@ func (s *Server) LiveWS() http.Handler {
 				return
 			}
 		case ok && l.room == nil && l.nodeURL != "":
-			s.forwardTo(w, r, l.nodeURL)
+			s.forwardElse(w, r, l.nodeURL, func(w http.ResponseWriter, r *http.Request) bool {
+				// Nothing listens where the room's node was and it has
+				// missed its beats: it died, which the registry will say
+				// only when its TTL passes. The pages need not wait that
+				// long: the room is re-created here now.
+				if time.Since(l.nodeBeat) < 2*placementBeat {
+					return false
+				}
+				l.orphan = true
+				now, ok := s.resumeLesson(r.Context(), l)
+				if !ok || now.room == nil {
+					return false
+				}
+				local.ServeHTTP(w, r)
+				return true
+			})
 			return
 		}
 		local.ServeHTTP(w, r) // here, or unknown here too: the join says so

@@ -3,7 +3,10 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
@@ -144,5 +147,57 @@ func TestLivePlacedElsewhere(t *testing.T) {
 	}
 	if r, err := reg.Get(ctx, lessonKey(f.classA)); err != nil || r.Node != "other" {
 		t.Errorf("the entry after the room moved: %+v, %v; want on the other node", r, err)
+	}
+}
+
+// TestLiveRefusedNode: a page comes back for a lesson whose node refuses
+// connections and has missed its beats, before the registry's TTL says it
+// is dead: the room is re-created here at once, under the same id, rather
+// than after the TTL.
+func TestLiveRefusedNode(t *testing.T) {
+	f, live := liveFixture(t)
+	ctx := context.Background()
+	live.ready()
+	reg, self := live.Registry, live.Node.ID
+	room := fmt.Sprintf("cours-%d-1", f.classA)
+	if _, err := livestore.NewStore(f.d).Start(ctx, livestore.Lesson{Room: room, Structure: f.college, ClassID: f.classA,
+		StartedBy: f.teacher.ID, StartedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there any more
+	reg.Beat(ctx, placement.Node{ID: "gone", URL: gone})
+	meta, _ := json.Marshal(placedLesson{Room: room, ClassID: f.classA, Structure: f.college, StartedBy: f.teacher.ID})
+	if _, ok, err := reg.Claim(ctx, placement.Room{ID: lessonKey(f.classA), Node: "gone", Meta: meta}); !ok || err != nil {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	ws := httptest.NewServer(f.srv.LiveWS())
+	defer ws.Close()
+	get := func() {
+		resp, err := http.Get(ws.URL + "/live/ws?room=" + room)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	// Beating a moment ago: refused, but not taken for dead yet.
+	get()
+	if live.Manager.Room(room) != nil {
+		t.Fatal("re-created while its node had just beaten")
+	}
+	time.Sleep(2*placementBeat + 100*time.Millisecond)
+	if nodes, _ := reg.Nodes(ctx); !placement.Alive(nodes, "gone") {
+		t.Fatal("the registry already takes the node for dead: the test needs a longer TTL")
+	}
+	get()
+	if live.Manager.Room(room) == nil {
+		t.Fatal("the room was not re-created here")
+	}
+	if r, err := reg.Get(ctx, lessonKey(f.classA)); err != nil || r.Node != self {
+		t.Errorf("entry %+v, %v; want on this node", r, err)
 	}
 }
