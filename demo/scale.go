@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -548,8 +549,10 @@ func schoolDay(t time.Time) time.Time {
 }
 
 // timetable writes each class's week: its subjects' weekly hours over the
-// free hours of the week, in an order drawn per class. Teachers may be
-// double-booked; the pages read a class's or a person's week either way.
+// free hours of the week, in an order drawn per class, each at the first
+// hour of that order where the class and the subject's teacher are both
+// free (a teacher is never in two classes at once; an hour that finds no
+// such place is left out).
 func (s *scaler) timetable(ctx context.Context, q db.Querier, c *sCollege) error {
 	b := newBatch(q, "timetable_slots", "class_id, subject_id, teacher_id, room, weekday, start_min, end_min")
 	type place struct{ day, hour int }
@@ -561,28 +564,34 @@ func (s *scaler) timetable(ctx context.Context, q db.Querier, c *sCollege) error
 			}
 		}
 	}
+	busy := map[int64][]bool{} // teacher → the places they teach at
 	for ci, x := range c.classes {
 		plan := weeklyHours["3e"]
 		if x.level == 6 {
 			plan = weeklyHours["6e"]
 		}
 		order := s.r.Perm(len(places))
-		k := 0
+		used := make([]bool, len(places)) // this class's
 		for _, code := range subjectOrder {
 			teacher, ok := x.teacher[code]
 			if !ok {
 				continue
+			}
+			if busy[teacher] == nil {
+				busy[teacher] = make([]bool, len(places))
 			}
 			room := rooms[code]
 			if room == "" {
 				room = strconv.Itoa(100*(x.level-2) + ci)
 			}
 			for range plan[code] {
-				if k == len(order) {
+				k := slices.IndexFunc(order, func(i int) bool { return !used[i] && !busy[teacher][i] })
+				if k < 0 {
 					break
 				}
-				p := places[order[k]]
-				k++
+				i := order[k]
+				used[i], busy[teacher][i] = true, true
+				p := places[i]
 				if err := b.add(ctx, x.id, s.subjects[code], teacher, room, p.day, hours[p.hour], hours[p.hour]+55); err != nil {
 					return err
 				}

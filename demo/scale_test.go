@@ -101,6 +101,15 @@ func TestScale(t *testing.T) {
 				t.Errorf("%s: %d rows, %d reported", c.q, got, c.want)
 			}
 		}
+		// Nobody teaches two classes at once, and each class has most of its
+		// weekly hours.
+		if n := count(`SELECT COUNT(*) FROM timetable_slots a JOIN timetable_slots b ON a.teacher_id = b.teacher_id
+			AND a.weekday = b.weekday AND a.id < b.id AND a.start_min < b.end_min AND b.start_min < a.end_min`); n != 0 {
+			t.Errorf("%d pairs of a teacher's slots overlap", n)
+		}
+		if res.Slots < res.Classes*22 {
+			t.Errorf("%d timetable slots for %d classes: fewer than 22 hours a week each", res.Slots, res.Classes)
+		}
 		// The ids chosen by Scale left the sequences behind them: a new
 		// row gets a fresh id.
 		if _, err := d.Exec(ctx, `INSERT INTO users (login, first_name, last_name, created_at) VALUES ('apres.scale', 'A', 'B', 0)`); err != nil {
