@@ -15,7 +15,8 @@ import (
 //     start of the demo for an hour): parent.demo, Léa's other guardian,
 //     and prof.demo can both join it at once;
 //   - a free video slot of 3e A's English teacher, open now, that
-//     parent.demo may still book for Léa in the first minutes;
+//     parent.demo may still book for Léa in the first minutes, and eight
+//     more, every half hour for the next four hours;
 //   - tomorrow evening, prof.demo's slots at the collège, some booked by
 //     families of 3e A, and the French teacher's video slots, one booked by
 //     parent.demo for Léa;
@@ -87,6 +88,12 @@ func (w *writer) meetings(ctx context.Context, now time.Time) error {
 	list := []meetings.Slot{
 		booked(slot(prof, soon, 60, meetings.Video, ""), father, lea),
 		slot(english, soon, 30, meetings.Video, ""),
+	}
+	// More of the English teacher's free video slots, every half hour for
+	// the next four hours: someone trying the demo later than its first
+	// minutes can still book one and join it (10 minutes before).
+	for i := 1; i <= 8; i++ {
+		list = append(list, slot(english, soon.Add(time.Duration(30*i)*time.Minute), 30, meetings.Video, ""))
 	}
 	t := now.In(meetings.Paris).AddDate(0, 0, 1)
 	evening := time.Date(t.Year(), t.Month(), t.Day(), 17, 0, 0, 0, meetings.Paris)
