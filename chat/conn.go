@@ -18,14 +18,24 @@ import (
 type client struct {
 	h    *Hub
 	conn *websocket.Conn
+	// nc is the TCP connection under conn, for the writer's batches and
+	// their deadline only: frames go through conn.
+	nc   *batchConn
 	user int64
 	// p is the session's principal at the handshake, for the rights to
 	// attached files; authAt is when it was checked (rights.go).
 	p      *identity.Principal
 	authAt time.Time
 
-	out    *outQueue   // live frames and replies, bounded (Config.SendQueue)
-	replay chan []byte // replayed history, unbuffered: the reader waits on the writer
+	// out: live frames and replies, bounded (Config.SendQueue), and
+	// replayed history, one frame at a time: the reader waits on the
+	// writer.
+	out *outQueue
+	// pingDue: the ping timer fired; the writer pings at its next wake-up.
+	pingDue atomic.Bool
+	// writeStart: when the writer's batch started (Hub.clock), 0 while it
+	// is not writing, -1 once aborted by Hub.watchWrites.
+	writeStart atomic.Int64
 
 	dead      chan struct{} // closed by kill
 	closeOnce sync.Once
@@ -109,6 +119,7 @@ func (c *client) kill(code websocket.StatusCode, reason string, counter ...*atom
 		}
 		c.code, c.reason = code, reason
 		close(c.dead)
+		c.out.signal()
 	})
 }
 
@@ -172,6 +183,16 @@ func (c *client) deliver(conv, seq int64, frame []byte) {
 	}
 }
 
+// killed reports whether kill was called.
+func (c *client) killed() bool {
+	select {
+	case <-c.dead:
+		return true
+	default:
+		return false
+	}
+}
+
 func (c *client) slow() {
 	c.kill(websocket.StatusTryAgainLater, reasonSlow, &c.h.slowClosed)
 }
@@ -183,11 +204,16 @@ func (c *client) reply(frame []byte) {
 	}
 }
 
-// replayFrame hands a frame to the writer, waiting for it: replay is paced
-// by the client's own socket and never fills the live queue.
+// replayFrame hands a frame to the writer, waiting until it is written:
+// replay is paced by the client's own socket and never fills the live
+// queue. The caller holds c.replayMu.
 func (c *client) replayFrame(frame []byte) error {
+	if c.killed() {
+		return errKilled // first: a token left by a frame handed before the end means nothing
+	}
+	c.out.hand(frame)
 	select {
-	case c.replay <- frame:
+	case <-c.out.replayed:
 		return nil
 	case <-c.dead:
 		return errKilled
@@ -195,11 +221,11 @@ func (c *client) replayFrame(frame []byte) error {
 }
 
 // serve runs one connection until it ends.
-func (h *Hub) serve(conn *websocket.Conn, p *identity.Principal, authAt time.Time) {
+func (h *Hub) serve(conn *websocket.Conn, nc *batchConn, p *identity.Principal, authAt time.Time) {
 	conn.SetReadLimit(h.cfg.MaxFrame)
 	c := &client{
-		h: h, conn: conn, user: p.UserID, p: p,
-		out: newOutQueue(h.cfg.SendQueue), replay: make(chan []byte),
+		h: h, conn: conn, nc: nc, user: p.UserID, p: p,
+		out:  newOutQueue(h.cfg.SendQueue),
 		dead: make(chan struct{}), convs: map[int64]*convState{},
 		lastTyping: map[int64]time.Time{},
 		frames:     newBucket(5*h.cfg.RateMessages, h.cfg.RateWindow),
@@ -229,35 +255,23 @@ func (h *Hub) serve(conn *websocket.Conn, p *identity.Principal, authAt time.Tim
 }
 
 // writeLoop is the only writer of the socket. Every write has a deadline.
+// It waits on one channel (outQueue.wake) for everything: frames, a
+// replayed frame, the ping timer and the end.
 func (c *client) writeLoop() {
-	ping := time.NewTicker(c.h.cfg.PingInterval)
+	ping := time.AfterFunc(c.h.cfg.PingInterval, func() {
+		c.pingDue.Store(true)
+		c.out.signal()
+	})
 	defer ping.Stop()
-	write := func(b []byte) bool {
-		ctx, cancel := context.WithTimeout(c.h.ctx, c.h.cfg.WriteTimeout)
-		defer cancel()
-		if err := c.conn.Write(ctx, websocket.MessageText, b); err != nil {
-			c.kill(websocket.StatusInternalError, "")
-			c.conn.CloseNow()
-			return false
-		}
-		return true
-	}
-	for {
-		select {
-		case <-c.dead:
+	var spare [][]byte // the array the queue fills next (outQueue.take)
+	for range c.out.wake {
+		if c.killed() {
 			// Close writes the close frame (bounded by the library's own
 			// timeout) and waits for the reader to see the reply.
 			c.conn.Close(c.code, c.reason)
 			return
-		case <-c.out.wake:
-			if b, ok := c.out.pop(); ok && !write(b) {
-				return
-			}
-		case b := <-c.replay:
-			if !write(b) {
-				return
-			}
-		case <-ping.C:
+		}
+		if c.pingDue.Swap(false) {
 			ctx, cancel := context.WithTimeout(c.h.ctx, c.h.cfg.WriteTimeout)
 			err := c.conn.Ping(ctx)
 			cancel()
@@ -266,8 +280,100 @@ func (c *client) writeLoop() {
 				c.conn.CloseNow()
 				return
 			}
+			ping.Reset(c.h.cfg.PingInterval)
+		}
+		// Everything waiting, until nothing is: what is queued while
+		// writing goes out in the same wake-up. A kill signals wake
+		// after closing dead: the next round sees it.
+		for !c.killed() {
+			replay, frames := c.out.take(spare)
+			if replay == nil && len(frames) == 0 {
+				spare = frames
+				break
+			}
+			ok := c.write(replay, frames)
+			spare = recycle(frames)
+			if !ok {
+				return
+			}
+			if replay != nil {
+				select {
+				case c.out.replayed <- struct{}{}:
+				default: // one replayed frame at a time: never full unless the reader left
+				}
+			}
 		}
 	}
+}
+
+// write writes replay, when not nil, then frames, in order, as one text
+// message each, in one write(2) when there are several (batchConn.hold).
+// false: the connection failed, and is closed.
+//
+// The deadline of the lot is kept by Hub.watchWrites, from writeStart:
+// the library is given a context that never expires, since one that can
+// would cost it a callback registration (context.AfterFunc) per frame,
+// and us a timer.
+func (c *client) write(replay []byte, frames [][]byte) bool {
+	start := c.h.clock()
+	c.writeStart.Store(start)
+	n, size := len(frames), len(replay)+frameOverhead
+	if replay != nil {
+		n++
+	}
+	if n > 1 {
+		for _, b := range frames {
+			size += len(b) + frameOverhead
+		}
+		c.nc.hold(min(size, maxHeld))
+	}
+	ok := replay == nil || c.writeFrame(replay)
+	for _, b := range frames {
+		if !ok {
+			break
+		}
+		ok = c.writeFrame(b)
+	}
+	// Released even after a failure, still watched: nothing stays kept
+	// for batchConn.Close to write unwatched.
+	if n > 1 && c.nc.release() != nil {
+		ok = false
+	}
+	if !c.writeStart.CompareAndSwap(start, 0) {
+		ok = false // aborted, if only as it ended: the deadline is past
+	}
+	if !ok {
+		c.kill(websocket.StatusInternalError, "")
+		c.conn.CloseNow()
+	}
+	return ok
+}
+
+// overdue aborts the writer's batch if it started before now less
+// WriteTimeout: a deadline in the past ends the write(2) blocked, and
+// fails those that follow.
+func (c *client) overdue(now int64) {
+	start := c.writeStart.Load()
+	if start > 0 && now-start > int64(c.h.cfg.WriteTimeout) && c.writeStart.CompareAndSwap(start, -1) {
+		c.nc.SetWriteDeadline(time.Unix(0, 1))
+	}
+}
+
+// A frame's header takes at most 10 bytes from the server (RFC 6455
+// §5.2); a batch keeps at most maxHeld bytes for one write(2), and writes
+// beyond that as they come.
+const (
+	frameOverhead = 10
+	maxHeld       = 64 << 10
+)
+
+// writeFrame writes one text message unless the connection is closing
+// (its close frame comes next); false when the write failed.
+func (c *client) writeFrame(b []byte) bool {
+	if c.killed() {
+		return true
+	}
+	return c.conn.Write(context.Background(), websocket.MessageText, b) == nil
 }
 
 // readLoop reads and handles client frames until the connection ends or is
