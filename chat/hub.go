@@ -433,6 +433,10 @@ func (h *Hub) watchWrites() {
 // clock is the writers' clock (watchWrites): monotonic, never 0.
 func (h *Hub) clock() int64 { return int64(time.Since(h.epoch)) + 1 }
 
+// SendLimit returns how many messages one user may send per window on
+// this node (Config.RateMessages, RateWindow).
+func (h *Hub) SendLimit() (int, time.Duration) { return h.cfg.RateMessages, h.cfg.RateWindow }
+
 // Stats returns the hub's counters.
 func (h *Hub) Stats() Stats {
 	h.mu.Lock()

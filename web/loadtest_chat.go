@@ -142,6 +142,11 @@ type chatLoadtestResponse struct {
 	Conversations []chatLoadtestConversation `json:"conversations"`
 	Header        string                     `json:"header"` // names the synthetic user on /ws/chat
 	ExpiresAt     time.Time                  `json:"expires_at"`
+	// SendLimit messages per SendWindowS seconds is what one user may
+	// send on this node (serve --chat-send-limit): the tool paces itself
+	// under it. 0 without a chat hub.
+	SendLimit   int     `json:"send_limit"`
+	SendWindowS float64 `json:"send_window_s"`
 }
 
 // chatLoadtestAPI mounts POST /chat/loadtest and DELETE /chat/loadtest/{run}.
@@ -208,6 +213,10 @@ func (s *Server) apiChatLoadtest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := chatLoadtestResponse{Run: stamp, Header: LoadtestUserHeader, ExpiresAt: run.expires.UTC().Truncate(time.Second)}
+	if s.cfg.ChatHub != nil {
+		n, window := s.cfg.ChatHub.SendLimit()
+		resp.SendLimit, resp.SendWindowS = n, window.Seconds()
+	}
 	for i := range req.Conversations {
 		members := run.users[i*req.Members : (i+1)*req.Members]
 		c, err := s.chat.CreateGroupWith(ctx, st.ID, fmt.Sprintf("Test de charge %s n°%d", now.Format("15:04:05"), i+1), members)

@@ -30,7 +30,7 @@ const (
 	maxLoadRate        = 100_000
 	maxLoadUsers       = 20_000 // synthetic accounts of one set-up (web/loadtest_chat.go)
 	maxConnsPerUser    = 5      // chat.Config.MaxConnsPerUser's default
-	sendsPerUserPerSec = 1.8    // under the hub's 20 sends / 10 s per user
+	sendsPerUserPerSec = 1.8    // under the hub's default 20 sends / 10 s per user, when the server does not say
 )
 
 type loadConfig struct {
@@ -239,6 +239,9 @@ type loadPlan struct {
 	run    string // the set-up, deleted at the end
 	cookie string
 	header string
+	// perUser is how many messages a second one account may send: 90 %
+	// of the server's limit.
+	perUser float64
 	convs  []int64
 	users  []loadUser
 	conns  []loadSlot
@@ -256,7 +259,9 @@ type chatSetup struct {
 		ID    int64   `json:"id"`
 		Users []int64 `json:"users"`
 	} `json:"conversations"`
-	Header string `json:"header"`
+	Header      string  `json:"header"`
+	SendLimit   int     `json:"send_limit"`
+	SendWindowS float64 `json:"send_window_s"`
 }
 
 // setupChat signs the demo administrator in and has the server create the
@@ -312,7 +317,10 @@ func setupChat(ctx context.Context, cfg loadConfig) (loadPlan, error) {
 	if len(set.Conversations) != cfg.Conversations || set.Header == "" || set.Run == "" {
 		return p, errors.New("loadtest: set-up: unexpected answer")
 	}
-	p.run, p.header = set.Run, set.Header
+	p.run, p.header, p.perUser = set.Run, set.Header, sendsPerUserPerSec
+	if set.SendLimit > 0 && set.SendWindowS > 0 {
+		p.perUser = 0.9 * float64(set.SendLimit) / set.SendWindowS
+	}
 
 	// Connection k goes to conversation k mod C as its member (k / C) mod M.
 	C, M := cfg.Conversations, cfg.Members

@@ -123,9 +123,10 @@ func loadtestChat(ctx context.Context, cfg loadConfig, logw io.Writer) (loadSumm
 		}
 	}
 	rate := cfg.Rate
-	if max := sendsPerUserPerSec * float64(len(senders)); rate > max {
+	if max := p.perUser * float64(len(senders)); rate > max {
 		rate, sum.RateCapped = max, true
-		fmt.Fprintf(logw, "loadtest: --rate %.0f is over what %d accounts may send (20 per 10 s each): %.0f msg/s\n", cfg.Rate, len(senders), rate)
+		fmt.Fprintf(logw, "loadtest: --rate %.0f is over what %d accounts may send (%.1f msg/s each, under the server's limit): %.0f msg/s\n",
+			cfg.Rate, len(senders), p.perUser, rate)
 	}
 	sum.Rate = rate
 	start := time.Now()

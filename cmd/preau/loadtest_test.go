@@ -20,9 +20,13 @@ import (
 // The tool is given nothing but the server's URL: the server makes the
 // conversations and their synthetic members.
 func TestLoadtestChat(t *testing.T) {
-	base, _ := startServe(t, "--demo", "--data", t.TempDir())
+	// A load-test server may let each account send more than the 20
+	// messages per 10 s of production: the tool reads the limit from the
+	// set-up and paces itself under it (8 accounts: 14.4 msg/s at 20,
+	// 36 msg/s at 50).
+	base, _ := startServe(t, "--demo", "--data", t.TempDir(), "--chat-send-limit", "50")
 	cfg, err := parseLoadtest([]string{"--url", base, "--conversations", "2", "--members", "4",
-		"--connections", "12", "--rate", "10", "--duration", "3s", "--drain", "3s"})
+		"--connections", "12", "--rate", "30", "--duration", "3s", "--drain", "3s"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +44,9 @@ func TestLoadtestChat(t *testing.T) {
 	// 12 connections over 2 conversations: every ack reaches 6 connections.
 	if sum.Deliveries != sum.Acked*6 {
 		t.Errorf("deliveries %d, want 6 × %d acked", sum.Deliveries, sum.Acked)
+	}
+	if sum.RateCapped || sum.Rate != 30 {
+		t.Errorf("rate %v (capped %v), want the 30 msg/s asked: the server allows 50 per 10 s per account", sum.Rate, sum.RateCapped)
 	}
 }
 
@@ -127,8 +134,8 @@ func TestLoadtestChatSetup(t *testing.T) {
 	}
 	code, set := post(admin, demoBase, `{"conversations":2,"members":3,"ttl":60}`)
 	if code != http.StatusCreated || set.Run == "" || set.Header != "X-Preau-Loadtest-User" || len(set.Conversations) != 2 ||
-		len(set.Conversations[1].Users) != 3 {
-		t.Fatalf("admin: %d %+v, want 201 with 2 conversations of 3", code, set)
+		len(set.Conversations[1].Users) != 3 || set.SendLimit != 20 || set.SendWindowS != 10 {
+		t.Fatalf("admin: %d %+v, want 201 with 2 conversations of 3 and the send limit, 20 per 10 s", code, set)
 	}
 	synthetic := set.Conversations[1].Users[2]
 	if code := dial(admin, demoBase, synthetic); code != http.StatusSwitchingProtocols {

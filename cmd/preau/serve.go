@@ -51,6 +51,7 @@ type serveConfig struct {
 	SMTP                    *notify.SMTPConfig // email digests of unread messages; nil: none (digest.go)
 	SiteURL                 string             // where people reach Préau, for links in emails
 	DigestAfter             time.Duration      // how long a message waits unread before a digest
+	ChatSendLimit           int                // chat messages one user may send per 10 s (SECURITY.md: 20)
 }
 
 func parseServe(args []string) (serveConfig, error) {
@@ -70,7 +71,8 @@ func parseServe(args []string) (serveConfig, error) {
 	envString(fs, &c.LogFormat, "log-format", "PREAU_LOG_FORMAT", "text", "log format: text or json")
 	envString(fs, &c.LogLevel, "log-level", "PREAU_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	envDuration(fs, &c.ShutdownTimeout, "shutdown-timeout", "PREAU_SHUTDOWN_TIMEOUT", 15*time.Second, "how long to drain on SIGTERM")
-	var udpPort, tcpPort, turnPort, sfuKey, publicIP, smtpURL string
+	var udpPort, tcpPort, turnPort, sfuKey, publicIP, smtpURL, chatLimit string
+	envString(fs, &chatLimit, "chat-send-limit", "PREAU_CHAT_SEND_LIMIT", "20", "chat messages one user may send per 10 s on a node (1 to 1000); raise it only on a load-test server")
 	envString(fs, &smtpURL, "smtp-url", "PREAU_SMTP_URL", "", "smtp://user:password@host:587?from=ent@example.fr (or smtps://) to email daily digests of unread messages; empty: none")
 	envString(fs, &c.SiteURL, "site-url", "PREAU_SITE_URL", "", "where people reach Préau, e.g. https://ent.example.fr, for links in emails (default: the listening address)")
 	envDuration(fs, &c.DigestAfter, "digest-after", "PREAU_DIGEST_AFTER", 30*time.Minute, "how long a message waits unread before it is worth an email digest")
@@ -88,6 +90,11 @@ func parseServe(args []string) (serveConfig, error) {
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if n, err := strconv.Atoi(chatLimit); err != nil || n < 1 || n > 1000 {
+		return c, fmt.Errorf("serve: --chat-send-limit %q: want 1 to 1000 messages per 10 s", chatLimit)
+	} else {
+		c.ChatSendLimit = n
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return c, errors.New("serve: --tls-cert and --tls-key go together")
@@ -196,7 +203,8 @@ func serve(ctx context.Context, cfg serveConfig, out io.Writer, ready chan<- str
 	// Chat: committed to the database, fanned out in-process or by Redis.
 	var broker chat.Broker = chat.NewMemoryBroker(0)
 	var checks []web.Check
-	var chatCfg chat.Config // presence in this process unless Redis is set
+	// Presence in this process unless Redis is set.
+	chatCfg := chat.Config{RateMessages: cfg.ChatSendLimit, RateWindow: 10 * time.Second}
 	if cfg.RedisURL != "" {
 		rb, err := chat.NewRedisBroker(ctx, cfg.RedisURL, 0)
 		if err != nil {

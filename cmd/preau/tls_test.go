@@ -86,6 +86,17 @@ func TestServeFlags(t *testing.T) {
 	if c, _ := parseServe([]string{"--addr", ":7000"}); c.Addr != ":7000" {
 		t.Errorf("a flag does not override the environment: %q", c.Addr)
 	}
+	if c.ChatSendLimit != 20 {
+		t.Errorf("default chat send limit %d, want 20 per 10 s (SECURITY.md)", c.ChatSendLimit)
+	}
+	for _, bad := range []string{"0", "1001", "beaucoup"} {
+		if _, err := parseServe([]string{"--chat-send-limit", bad}); err == nil {
+			t.Errorf("--chat-send-limit %s accepted", bad)
+		}
+	}
+	if c, err := parseServe([]string{"--chat-send-limit", "100"}); err != nil || c.ChatSendLimit != 100 {
+		t.Errorf("--chat-send-limit 100: %d, %v", c.ChatSendLimit, err)
+	}
 	if _, err := parseProxies("10.0.0.1, 192.168.0.0/16"); err != nil {
 		t.Error(err)
 	}
