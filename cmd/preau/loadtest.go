@@ -242,9 +242,9 @@ type loadPlan struct {
 	// perUser is how many messages a second one account may send: 90 %
 	// of the server's limit.
 	perUser float64
-	convs  []int64
-	users  []loadUser
-	conns  []loadSlot
+	convs   []int64
+	users   []loadUser
+	conns   []loadSlot
 }
 
 type loadSlot struct {
