@@ -87,14 +87,19 @@
 // and one writer goroutine; nothing else touches the socket. Fan-out puts the same
 // encoded bytes on every subscriber's bounded queue (Config.SendQueue)
 // without waiting: a connection whose queue is full is closed with 1013 and
-// recovers by reconnecting. Replayed history goes through an unbuffered
-// channel, so a long replay is paced by the client's own socket and never
-// fills the live queue. No lock is held while writing to a socket; every
-// write has a deadline; the server pings every 30 s.
+// recovers by reconnecting. Replayed history is handed to the writer one
+// frame at a time, the reader waiting until it is written, so a long
+// replay is paced by the client's own socket and never fills the live
+// queue. The writer takes every queued frame at each wake-up and, when
+// there are several, sends them in one write(2) (batchConn, under the
+// library: the same bytes in the same order). No lock is held while
+// writing to a socket; every write has a deadline, kept by one hub
+// goroutine rather than a timer per frame (watchWrites); the server pings
+// every 30 s.
 //
 // Limits (SECURITY.md): frames ≤ 16 KiB (1009 beyond), bodies ≤ 4,000
-// characters, 20 sends per 10 s per user (1008 beyond), 5 connections per
-// user. The sender of a message is always the session's user. Frames with
+// characters, 20 sends per 10 s per user by default (1008 beyond; serve
+// --chat-send-limit for a load-test server), 5 connections per user. The sender of a message is always the session's user. Frames with
 // unknown fields or duplicate keys are refused. A conversation the user is
 // not a member of answers not_found, exactly like one that does not exist.
 //
