@@ -320,7 +320,7 @@ func (s *Server) forwardElse(w http.ResponseWriter, r *http.Request, base string
 			pr.SetURL(target)
 			pr.Out.Host = pr.In.Host
 			pr.SetXForwarded()
-			pr.Out.Header.Set(placedHeader, "1")
+			pr.Out.Header.Set(placedHeader, s.forwardMark(pr.In.Method, pr.In.URL.Path, time.Now()))
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if refused != nil && errors.Is(err, syscall.ECONNREFUSED) && refused(w, r) {
@@ -334,7 +334,7 @@ func (s *Server) forwardElse(w http.ResponseWriter, r *http.Request, base string
 }
 
 // placedHeader marks a request one node forwarded to another: the
-// receiver serves it itself.
+// receiver serves it itself (forward_mark.go).
 const placedHeader = "X-Preau-Forwarded"
 
 // forwardStart sends a request to start a lesson to the least-loaded live
@@ -343,7 +343,7 @@ const placedHeader = "X-Preau-Forwarded"
 // other node; that node starts the lesson, or returns the one already
 // running for the class, wherever it runs.
 func (s *Server) forwardStart(w http.ResponseWriter, r *http.Request) bool {
-	if s.cfg.Live == nil || r.Header.Get(placedHeader) != "" {
+	if s.cfg.Live == nil || s.forwarded(r) {
 		return false
 	}
 	best, ok := s.pickOther(r.Context())
@@ -398,7 +398,7 @@ func (s *Server) LiveWS() http.Handler {
 		case ok && l.orphan:
 			// Its node died: the room is re-created on the least-loaded
 			// node, this one or another (live_resume.go).
-			if best, other := s.pickOther(r.Context()); other && r.Header.Get(placedHeader) == "" {
+			if best, other := s.pickOther(r.Context()); other && !s.forwarded(r) {
 				s.forwardTo(w, r, best.URL)
 				return
 			}

@@ -293,7 +293,7 @@ func (s *Server) keepMeeting(id string, room *sfu.Room, meta json.RawMessage) {
 // socket is then forwarded to. A room placed nowhere is served here, where
 // the join finds no room (ended: the page stops).
 func (s *Server) meetingWS(w http.ResponseWriter, r *http.Request, local http.Handler, id string) {
-	url, err := s.meetingSocketHost(r.Context(), id, r.Header.Get(placedHeader) == "")
+	url, err := s.meetingSocketHost(r.Context(), id, !s.forwarded(r))
 	switch {
 	case err != nil:
 		s.log.Warn("live: meeting room unreachable", "room", id, "err", err)

@@ -40,11 +40,15 @@ type fakeNode struct {
 	got []string // method, path and the forwarded mark of each request
 }
 
-func newFakeNode(t *testing.T, room string) *fakeNode {
+func newFakeNode(t *testing.T, srv *Server, room string) *fakeNode {
 	n := &fakeNode{}
 	n.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mark := r.Header.Get(placedHeader) // "1" when it is a valid mark of the cluster (forward_mark.go)
+		if srv.forwarded(r) {
+			mark = "1"
+		}
 		n.mu.Lock()
-		n.got = append(n.got, r.Method+" "+r.URL.Path+" "+r.Header.Get(placedHeader))
+		n.got = append(n.got, r.Method+" "+r.URL.Path+" "+mark)
 		n.mu.Unlock()
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/grant"):
@@ -131,7 +135,7 @@ func TestMeetingPlacement(t *testing.T) {
 
 	// Another node, less loaded (this one does not beat here): the grant
 	// goes there, with the member's request; nothing opens here.
-	other := newFakeNode(t, room)
+	other := newFakeNode(t, f.srv, room)
 	reg.Beat(ctx, placement.Node{ID: "zz-other", URL: other.URL})
 	w = do("POST", grant, "", "teacher")
 	wantCode(t, w, http.StatusOK, "teacher's grant, forwarded")

@@ -216,7 +216,7 @@ func (s *Server) apiMeetingGrant(w http.ResponseWriter, r *http.Request) {
 	}
 	// The node that runs the room signs its grants (any node could: the
 	// key is shared); a new room opens there (meetings_placement.go).
-	url, err := s.hostMeeting(r.Context(), spec, s.cfg.Live.now(), r.Header.Get(placedHeader) == "")
+	url, err := s.hostMeeting(r.Context(), spec, s.cfg.Live.now(), !s.forwarded(r))
 	switch {
 	case err != nil:
 		s.log.Error("live: open meeting room", "room", spec.Room, "err", err)
@@ -258,7 +258,7 @@ func (s *Server) apiEndMeeting(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	if r.Header.Get(placedHeader) == "" {
+	if !s.forwarded(r) {
 		s.meetingRooms.end(s.cfg.Live.Manager, spec.Room)
 		ctx, cancel := context.WithTimeout(r.Context(), placementTimeout)
 		_, n, elsewhere, err := s.meetingElsewhere(ctx, spec.Room)
@@ -296,7 +296,7 @@ func (s *Server) meetingRoomPage(w http.ResponseWriter, r *http.Request) {
 	// request is forwarded to the node that runs it, or is to open it. A
 	// room still ending on its node (a council changed a second ago) is
 	// the grant's to wait for: the page asks again.
-	_, err := s.hostMeeting(r.Context(), spec, s.cfg.Live.now(), r.Header.Get(placedHeader) == "")
+	_, err := s.hostMeeting(r.Context(), spec, s.cfg.Live.now(), !s.forwarded(r))
 	if err != nil && !errors.Is(err, errMeetingPlacement) {
 		s.log.Error("live: open meeting room", "room", spec.Room, "err", err)
 		s.error(w, r, http.StatusServiceUnavailable, "La visio n'a pas pu s'ouvrir. Réessayez dans un instant.")

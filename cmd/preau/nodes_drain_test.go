@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"preau/web"
 )
 
 // TestNodesDrain (issue 8, "Draining"): a node gets SIGTERM while it holds
@@ -38,8 +40,9 @@ func TestNodesDrain(t *testing.T) {
 	const timeout = 20 * time.Second
 	c := startNode(t, "C", append(cl.args, "--shutdown-timeout", timeout.String())...)
 
-	// On C itself: the header says another node placed it here (web/live_placement.go).
-	here := http.Header{"X-Preau-Forwarded": {"1"}}
+	// On C itself: the mark says another node of the cluster placed it
+	// here (web/forward_mark.go).
+	here := http.Header{web.ForwardedHeader: {web.ForwardMark(cl.key, "POST", "/api/v1/live/lessons", time.Now())}}
 	r := doHeader(c.url, teacher, "POST", "/api/v1/live/lessons", "application/json", fmt.Appendf(nil, `{"class_id":%d}`, classA), here)
 	if r.code != http.StatusCreated {
 		t.Fatalf("start a lesson on C: %s", r)

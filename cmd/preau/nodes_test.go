@@ -214,6 +214,7 @@ type cluster struct {
 	// redisURL their Redis.
 	args     []string
 	redisURL string
+	key      []byte // the nodes' grant key (--sfu-key)
 	a, b     *nodeProc
 	school   int64
 	pupils   []int64
@@ -290,7 +291,7 @@ func startClusterWith(t *testing.T, o clusterOptions) *cluster {
 		cl.s3 = s3Proc
 		args = append(args, "--storage-url", s3URL)
 	}
-	cl.args, cl.redisURL = args, redisURL
+	cl.args, cl.redisURL, cl.key = args, redisURL, key
 	cl.a = startNode(t, "A", args...)
 	cl.b = startNode(t, "B", args...)
 	return cl
