@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"preau/db"
+	"preau/internal/frtime"
 )
 
 // Moderation for minors. In a class's channels the teachers and the school's
@@ -36,13 +37,7 @@ const MaxMute = 7 * 24 * time.Hour
 // shows.
 const reportContext = 5
 
-var paris = func() *time.Location {
-	l, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		return time.FixedZone("CET", 3600)
-	}
-	return l
-}()
+var paris = frtime.Paris
 
 // isOpen reports whether minute-of-day hours from–to (Europe/Paris) include
 // t; equal bounds mean always open, from > to wraps past midnight.

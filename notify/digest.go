@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"preau/db"
+	"preau/internal/frtime"
 )
 
 // Unread is one person's unread messages in one conversation.
@@ -84,10 +85,7 @@ func New(cfg Config, d *db.DB, src Source, m Mailer, log *slog.Logger) *Digests 
 	}
 	cfg.SiteURL = strings.TrimSuffix(cfg.SiteURL, "/")
 	if cfg.Location == nil {
-		cfg.Location = time.UTC
-		if loc, err := time.LoadLocation("Europe/Paris"); err == nil {
-			cfg.Location = loc
-		}
+		cfg.Location = frtime.Paris
 	}
 	if cfg.MaxPerPass <= 0 {
 		cfg.MaxPerPass = 200

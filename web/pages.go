@@ -18,6 +18,7 @@ import (
 	"preau/ent/directory"
 	"preau/ent/resources"
 	"preau/identity"
+	"preau/internal/frtime"
 )
 
 //go:embed templates/*.html
@@ -29,13 +30,7 @@ type pages struct {
 	sets map[string]*template.Template
 }
 
-var paris = func() *time.Location {
-	l, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		return time.FixedZone("CET", 3600)
-	}
-	return l
-}()
+var paris = frtime.Paris
 
 var funcs = template.FuncMap{
 	"datetime": func(t time.Time) string { return frDateTime(t) },

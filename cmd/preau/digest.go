@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	_ "time/tzdata" // digests count days in Europe/Paris, also in images without a zone database
 
 	"preau/chat"
 	"preau/db"

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"preau/identity"
+	"preau/internal/frtime"
 )
 
 // Roles of members.
@@ -45,13 +46,7 @@ const (
 )
 
 // Paris is the time zone of the pages.
-var Paris = func() *time.Location {
-	l, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		return time.FixedZone("CET", 3600)
-	}
-	return l
-}()
+var Paris = frtime.Paris
 
 // Errors of the package.
 var (

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"preau/internal/frtime"
 )
 
 // Errors of the store.
@@ -37,13 +39,7 @@ const (
 const DateLayout = time.DateOnly
 
 // Paris is the time zone of dates.
-var Paris = func() *time.Location {
-	l, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		return time.FixedZone("CET", 3600)
-	}
-	return l
-}()
+var Paris = frtime.Paris
 
 // Entry is one lesson of a class in a subject: the séance and its work.
 type Entry struct {

@@ -11,6 +11,7 @@ import (
 
 	"preau/ent/directory/csvimport"
 	"preau/identity"
+	"preau/internal/frtime"
 )
 
 // Limits (characters are runes).
@@ -46,13 +47,7 @@ func (e *Invalid) Error() string { return "internships: " + e.Msg }
 func invalid(format string, args ...any) error { return &Invalid{Msg: fmt.Sprintf(format, args...)} }
 
 // Paris is the time zone of weeks and dates.
-var Paris = func() *time.Location {
-	l, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		return time.FixedZone("CET", 3600)
-	}
-	return l
-}()
+var Paris = frtime.Paris
 
 // Sector is one entry of the fixed list of sectors.
 type Sector struct {

@@ -10,6 +10,7 @@ import (
 
 	"preau/ent/directory/csvimport"
 	"preau/identity"
+	"preau/internal/frtime"
 )
 
 // Rules of the CDI; Config may change the durations.
@@ -27,13 +28,7 @@ const (
 const DateLayout = "2006-01-02"
 
 // Paris is the time zone of dates.
-var Paris = func() *time.Location {
-	l, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		return time.FixedZone("CET", 3600)
-	}
-	return l
-}()
+var Paris = frtime.Paris
 
 // Today is t's date in Europe/Paris.
 func Today(t time.Time) string { return t.In(Paris).Format(DateLayout) }

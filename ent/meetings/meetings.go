@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"preau/identity"
+	"preau/internal/frtime"
 )
 
 // Modes of a slot.
@@ -29,13 +30,7 @@ const (
 )
 
 // Paris is the time zone of the pages and of the published days.
-var Paris = func() *time.Location {
-	l, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		return time.FixedZone("CET", 3600)
-	}
-	return l
-}()
+var Paris = frtime.Paris
 
 // Errors of the package.
 var (

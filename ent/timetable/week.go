@@ -6,17 +6,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // Europe/Paris on machines without a zoneinfo database
+
+	"preau/internal/frtime"
 )
 
 // Paris is the time zone of every slot and date.
-var Paris = func() *time.Location {
-	l, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		panic(err) // embedded by time/tzdata
-	}
-	return l
-}()
+var Paris = frtime.Paris
 
 // DateLayout is how dates are written and stored.
 const DateLayout = "2006-01-02"
