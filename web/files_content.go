@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"preau/storage/files"
 )
@@ -198,6 +199,26 @@ func (s *Server) apiFileThumbnail(w http.ResponseWriter, r *http.Request) {
 	w.Write(th.Data)
 }
 
+// serveDownload sends d, a Documents file attached somewhere (a message, a
+// notice, a homework entry, a course, a justification, an application), as
+// a download under name: never rendered by the browser (a sandbox, no
+// sniffing), revalidated each time, with its SHA-256 as ETag when known.
+// The caller has checked the access.
+func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, d files.Download, name string, modified time.Time) {
+	h := w.Header()
+	h.Set("Content-Type", downloadType(d.ContentType))
+	h.Set("Content-Disposition", contentDisposition(false, name))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cache-Control", "private, no-cache")
+	if d.SHA256 != "" {
+		h.Set("ETag", `"`+d.SHA256+`"`)
+	}
+	rs := s.cfg.Files.Reader(r.Context(), d)
+	defer rs.Close()
+	http.ServeContent(w, r, "", modified, rs)
+}
+
 // serveVersion sends version n of Documents file id, as it was attached to a
 // homework entry or a course item, for download under name; the caller has
 // checked the access. A version pruned since answers 404.
@@ -212,16 +233,5 @@ func (s *Server) serveVersion(w http.ResponseWriter, r *http.Request, id, n int6
 		s.fail(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", downloadType(d.ContentType))
-	h.Set("Content-Disposition", contentDisposition(false, name))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Cache-Control", "private, no-cache")
-	if d.SHA256 != "" {
-		h.Set("ETag", `"`+d.SHA256+`"`)
-	}
-	rs := s.cfg.Files.Reader(ctx, d)
-	defer rs.Close()
-	http.ServeContent(w, r, "", d.Node.CreatedAt, rs)
+	s.serveDownload(w, r, d, name, d.Node.CreatedAt)
 }

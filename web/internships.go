@@ -277,15 +277,7 @@ func (s *Server) serveInternshipCV(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", downloadType(d.ContentType))
-	h.Set("Content-Disposition", contentDisposition(false, a.CV.Name))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Cache-Control", "private, no-cache")
-	rs := s.cfg.Files.Reader(ctx, d)
-	defer rs.Close()
-	http.ServeContent(w, r, "", a.CreatedAt, rs)
+	s.serveDownload(w, r, d, a.CV.Name, a.CreatedAt)
 }
 
 // ---- API ---------------------------------------------------------------------

@@ -114,18 +114,7 @@ func (s *Server) attachmentDownload(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", downloadType(d.ContentType))
-	h.Set("Content-Disposition", contentDisposition(false, a.Name))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Cache-Control", "private, no-cache")
-	if d.SHA256 != "" {
-		h.Set("ETag", `"`+d.SHA256+`"`)
-	}
-	rs := s.cfg.Files.Reader(r.Context(), d)
-	defer rs.Close()
-	http.ServeContent(w, r, "", d.Node.CreatedAt, rs)
+	s.serveDownload(w, r, d, a.Name, d.Node.CreatedAt)
 }
 
 // attachmentRow is an attachment as the page shows it.

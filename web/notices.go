@@ -230,18 +230,7 @@ func (s *Server) serveNoticeFile(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", downloadType(d.ContentType))
-	h.Set("Content-Disposition", contentDisposition(false, a.Name))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Cache-Control", "private, no-cache")
-	if d.SHA256 != "" {
-		h.Set("ETag", `"`+d.SHA256+`"`)
-	}
-	rs := s.cfg.Files.Reader(ctx, d)
-	defer rs.Close()
-	http.ServeContent(w, r, "", n.UpdatedAt, rs)
+	s.serveDownload(w, r, d, a.Name, n.UpdatedAt)
 }
 
 // serveNoticeAcksCSV sends the follow-up as a spreadsheet.
