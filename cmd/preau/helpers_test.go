@@ -61,6 +61,10 @@ func browserLogin(t *testing.T, b *browsertest.Browser, base, path, login string
 		chromedp.SendKeys(chromedp.ID("identifiant"), login),
 		chromedp.SendKeys(chromedp.ID("mot_de_passe"), demoPassword),
 		chromedp.Click(chromedp.CSS("button[type=submit].primary")),
+		// Returned once the next page is loaded: an action on a node found
+		// while the sign-in was still navigating fails with "Could not find
+		// node with given id" (seen on the Documents page).
+		waitTrue(`document.readyState === 'complete' && !document.getElementById('mot_de_passe')`),
 	)
 	if err != nil {
 		browsertest.Screenshot(t, ctx, "login-"+login)
